@@ -1,0 +1,114 @@
+/**
+ * Fault injection for the emulator's data-channel websocket. A {@linkcode FrameFilter} sees every
+ * frame in one direction and returns what to deliver instead: nothing (drop), the frame, a copy
+ * (duplicate), a damaged copy (corrupt), or frames held back and released later (reorder).
+ * Test infrastructure only.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator({
+ *   faults: { toClient: chain(reorderEvery(7), duplicateEvery(5), corruptEvery(11)) },
+ * });
+ * ```
+ * @module
+ */
+
+import { decodeClientMessage } from "../src/protocol/client_message.ts";
+
+/** Metadata about the frame being filtered. */
+export interface FrameInfo {
+  /** 0-based count of frames seen in this direction, over the whole session. */
+  index: number;
+  messageType: string;
+  payloadType: number;
+  sequenceNumber: number;
+}
+
+/** Maps one frame to the frames to deliver now. */
+export type FrameFilter = (frame: Uint8Array, info: FrameInfo) => Uint8Array[];
+
+/** What the emulator does to a session's traffic. */
+export interface Faults {
+  /** Frames from the service/agent to the client. */
+  toClient?: FrameFilter;
+  /** Frames from the client to the service/agent. */
+  fromClient?: FrameFilter;
+  /** Close the client's websocket after it has been sent this many frames (each once). */
+  dropSocketAfterFrames?: number[];
+  /** Agent-like pacing: sleep this long after each 1 KiB chunk read from the target port. */
+  paceMsPerChunk?: number;
+}
+
+/** Describes a frame for filters; unparseable frames get type "?". */
+export function frameInfo(frame: Uint8Array, index: number): FrameInfo {
+  try {
+    const m = decodeClientMessage(frame);
+    return {
+      index,
+      messageType: m.messageType,
+      payloadType: m.payloadType,
+      sequenceNumber: m.sequenceNumber,
+    };
+  } catch {
+    return { index, messageType: "?", payloadType: -1, sequenceNumber: -1 };
+  }
+}
+
+const isData = (info: FrameInfo) => info.messageType.endsWith("_stream_data");
+
+/** Applies filters left to right. */
+export function chain(...filters: FrameFilter[]): FrameFilter {
+  return (frame, info) =>
+    filters.reduce<Uint8Array[]>(
+      (frames, filter) => frames.flatMap((f) => filter(f, frameInfo(f, info.index))),
+      [frame],
+    );
+}
+
+/** Sends every n-th stream data frame twice. */
+export function duplicateEvery(n: number): FrameFilter {
+  let count = 0;
+  return (frame, info) => isData(info) && ++count % n === 0 ? [frame, frame.slice()] : [frame];
+}
+
+/** Delivers a damaged copy (payload byte flipped, digest now wrong) of every n-th data frame. */
+export function corruptEvery(n: number): FrameFilter {
+  let count = 0;
+  return (frame, info) => {
+    if (!isData(info) || ++count % n !== 0 || frame.length <= 120) return [frame];
+    const bad = frame.slice();
+    bad[bad.length - 1] ^= 0xff;
+    return [bad];
+  };
+}
+
+/** Holds every n-th data frame back and delivers it after the next data frame (reordering). */
+export function reorderEvery(n: number): FrameFilter {
+  let count = 0;
+  let held: Uint8Array | undefined;
+  return (frame, info) => {
+    if (!isData(info)) return [frame];
+    if (held) {
+      const out = [frame, held];
+      held = undefined;
+      return out;
+    }
+    if (++count % n === 0) {
+      held = frame;
+      return [];
+    }
+    return [frame];
+  };
+}
+
+/** Drops every n-th acknowledge frame (the peer must resend, then gets re-acked). */
+export function dropAcksEvery(n: number): FrameFilter {
+  let count = 0;
+  return (frame, info) => info.messageType === "acknowledge" && ++count % n === 0 ? [] : [frame];
+}
+
+/** Delivers `garbage` frames (random bytes, truncated headers) before real ones, every n-th. */
+export function injectGarbageEvery(n: number, make: () => Uint8Array): FrameFilter {
+  let count = 0;
+  return (frame) => ++count % n === 0 ? [make(), frame] : [frame];
+}

@@ -1,0 +1,220 @@
+/**
+ * The local Session Manager emulator: one loopback HTTP server that answers the SSM and EC2
+ * Instance Connect JSON APIs and serves the data-channel websocket, where {@linkcode AgentSession}
+ * plays the agent. Point the SDK at it with AWS_ENDPOINT_URL_SSM and
+ * AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT ({@linkcode Emulator.env}). Test/demo infrastructure only.
+ *
+ * @example
+ * ```ts
+ * await using emulator = await startEmulator();
+ * const env = emulator.env; // AWS_ENDPOINT_URL_SSM=http://127.0.0.1:…, fake credentials, region
+ * ```
+ * @module
+ */
+
+import { AgentSession } from "./agent.ts";
+import type { Faults } from "./faults.ts";
+import { ApiError, handleApiRequest, type Operation } from "./ssm_api.ts";
+
+/** Options of {@linkcode startEmulator}. */
+export interface EmulatorOptions {
+  /** Fault injection applied to every session; can be changed later through `emulator.faults`. */
+  faults?: Faults;
+  /** Instances that exist and are online. Undefined: every well-formed id is online. */
+  onlineInstances?: string[];
+  /** Operations (e.g. "AmazonSSM.StartSession") that answer AccessDeniedException. */
+  denied?: string[];
+  agentVersion?: string;
+  /** Called for SendSSHPublicKey (EC2 Instance Connect); default: accept. */
+  onSendSshPublicKey?: (input: Record<string, unknown>) => Promise<void> | void;
+}
+
+/** A session as the emulator's service side sees it. */
+export interface EmulatorSession {
+  sessionId: string;
+  target: string;
+  documentName: string;
+  reason?: string;
+  streamUrl: string;
+  tokens: Set<string>;
+  agent: AgentSession;
+  terminated: boolean;
+}
+
+/** A running emulator. */
+export interface Emulator extends AsyncDisposable {
+  url: string;
+  port: number;
+  /** Environment for an ssmssh process that should use this emulator. */
+  env: Record<string, string>;
+  faults: Faults;
+  sessions: Map<string, EmulatorSession>;
+  /** Every API call received, in order (operation and input). */
+  calls: Array<{ operation: string; input: Record<string, unknown> }>;
+  /** Resolves when `count` sessions have ended. */
+  stop(): Promise<void>;
+}
+
+const ID = /^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
+const PORT_DOCUMENTS = ["AWS-StartSSHSession", "AWS-StartPortForwardingSession"];
+
+/** Starts the emulator on 127.0.0.1 and a random port. */
+export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const sessions = new Map<string, EmulatorSession>();
+  const calls: Emulator["calls"] = [];
+  const faults: Faults = options.faults ?? {};
+  const online = options.onlineInstances ? new Set(options.onlineInstances) : undefined;
+  const denied = new Set(options.denied ?? []);
+  let baseUrl = "";
+  let wsBase = "";
+
+  const newSession = (target: string, documentName: string, port: number, reason?: string) => {
+    const sessionId = `ssmssh-${crypto.randomUUID().replaceAll("-", "").slice(0, 17)}`;
+    const token = crypto.randomUUID() + crypto.randomUUID();
+    const streamUrl =
+      `${wsBase}/v1/data-channel/${sessionId}?role=publish_subscribe&cell-number=AAAA`;
+    const session: EmulatorSession = {
+      sessionId,
+      target,
+      documentName,
+      reason,
+      streamUrl,
+      tokens: new Set([token]),
+      terminated: false,
+      agent: new AgentSession({
+        sessionId,
+        target,
+        portNumber: port,
+        faults,
+        agentVersion: options.agentVersion ?? "3.3.987.0",
+        onEnd: () => {
+          session.terminated = true;
+        },
+      }),
+    };
+    sessions.set(sessionId, session);
+    return { SessionId: sessionId, StreamUrl: streamUrl, TokenValue: token };
+  };
+
+  const guard = (operation: string, fn: Operation): Operation => (input) => {
+    if (denied.has(operation)) {
+      throw new ApiError(
+        "AccessDeniedException",
+        `User: arn:aws:iam::123456789012:user/emulated is not authorized to perform: ${
+          operation.replace("AmazonSSM.", "ssm:").replace(
+            "AWSEC2InstanceConnectService.",
+            "ec2-instance-connect:",
+          )
+        }`,
+      );
+    }
+    return fn(input);
+  };
+
+  const operations: Record<string, Operation> = {
+    "AmazonSSM.StartSession": (input) => {
+      const target = String(input.Target ?? "");
+      if (!ID.test(target)) throw new ApiError("ValidationException", `Invalid target ${target}`);
+      if (online && !online.has(target)) {
+        throw new ApiError("TargetNotConnected", `${target} is not connected.`);
+      }
+      const documentName = String(input.DocumentName ?? "SSM-SessionManagerRunShell");
+      if (!PORT_DOCUMENTS.includes(documentName)) {
+        throw new ApiError("InvalidDocument", `Document ${documentName} is not supported here`);
+      }
+      const params = (input.Parameters ?? {}) as Record<string, string[]>;
+      const port = Number(params.portNumber?.[0] ?? "22");
+      return newSession(target, documentName, port, input.Reason as string | undefined);
+    },
+    "AmazonSSM.ResumeSession": (input) => {
+      const session = sessions.get(String(input.SessionId));
+      if (!session) throw new ApiError("DoesNotExistException", "Session does not exist");
+      if (session.terminated) return { SessionId: session.sessionId };
+      const token = crypto.randomUUID() + crypto.randomUUID();
+      session.tokens.add(token);
+      const streamUrl = session.streamUrl.replace("cell-number=AAAA", "cell-number=BBBB");
+      return { SessionId: session.sessionId, StreamUrl: streamUrl, TokenValue: token };
+    },
+    "AmazonSSM.TerminateSession": (input) => {
+      const session = sessions.get(String(input.SessionId));
+      session?.agent.terminate();
+      return { SessionId: input.SessionId };
+    },
+    "AWSEC2InstanceConnectService.SendSSHPublicKey": async (input) => {
+      const target = String(input.InstanceId ?? "");
+      if (!/^i-/.test(target)) {
+        throw new ApiError("InvalidArgsException", `Invalid instance ${target}`);
+      }
+      await options.onSendSshPublicKey?.(input);
+      return { RequestId: crypto.randomUUID(), Success: true };
+    },
+  };
+  for (const name of Object.keys(operations)) operations[name] = guard(name, operations[name]);
+
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/v1/data-channel/")) {
+      return openDataChannel(request, url, sessions);
+    }
+    return handleApiRequest(
+      request,
+      operations,
+      (operation, input) => calls.push({ operation, input }),
+    );
+  });
+  const port = server.addr.port;
+  baseUrl = `http://127.0.0.1:${port}`;
+  wsBase = `ws://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    for (const session of sessions.values()) session.agent.terminate("emulator stopped");
+    await server.shutdown();
+  };
+  return Promise.resolve({
+    url: baseUrl,
+    port,
+    faults,
+    sessions,
+    calls,
+    env: {
+      AWS_ENDPOINT_URL_SSM: baseUrl,
+      AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: baseUrl,
+      AWS_ACCESS_KEY_ID: "AKIAEMULATOR00000000",
+      AWS_SECRET_ACCESS_KEY: "emulator-secret-key",
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  });
+}
+
+function openDataChannel(
+  request: Request,
+  url: URL,
+  sessions: Map<string, EmulatorSession>,
+): Response {
+  const session = sessions.get(url.pathname.split("/").pop() ?? "");
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("websocket upgrade required", { status: 400 });
+  }
+  if (!session || session.terminated) return new Response("no such session", { status: 404 });
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (event) => {
+    // The first frame must be OpenDataChannelInput (text) with a token of this session.
+    let token = "";
+    try {
+      const input = JSON.parse(String(event.data));
+      token = String(input.TokenValue ?? "");
+    } catch {
+      // not JSON: refused below
+    }
+    if (typeof event.data !== "string" || !session.tokens.has(token)) {
+      socket.close(4001, "invalid token");
+      return;
+    }
+    session.agent.attach(socket);
+  };
+  return response;
+}

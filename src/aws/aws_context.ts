@@ -1,0 +1,47 @@
+/**
+ * The AWS adapter: SDK clients built once per run with the SDK's default credential chain
+ * (env, profiles, SSO, credential_process, IMDS), shared between SSM and EC2 Instance Connect,
+ * and the fetch-based HTTP handler, which honours HTTPS_PROXY and custom CAs under Deno.
+ * Endpoints come from AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT as usual.
+ *
+ * @example
+ * ```ts
+ * const aws = createAwsContext({ region: "eu-west-1" });
+ * await aws.ssm.send(new StartSessionCommand({ Target: "i-0123456789abcdef0" }));
+ * ```
+ * @module
+ */
+
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { EC2InstanceConnectClient } from "@aws-sdk/client-ec2-instance-connect";
+import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+
+/** Where to sign in and which region to use; undefined means the SDK's defaults. */
+export interface AwsOptions {
+  region?: string;
+  profile?: string;
+}
+
+/** The clients a command needs. */
+export interface AwsContext {
+  ssm: SSMClient;
+  ec2InstanceConnect: EC2InstanceConnectClient;
+}
+
+/** Builds the clients with one shared credential provider and HTTP handler. */
+export function createAwsContext(options: AwsOptions): AwsContext {
+  const credentials = defaultProvider({ profile: options.profile });
+  const requestHandler = new FetchHttpHandler({ requestTimeout: 20000 });
+  const config = {
+    region: options.region,
+    profile: options.profile,
+    credentials,
+    requestHandler,
+    maxAttempts: 3,
+  };
+  return {
+    ssm: new SSMClient(config),
+    ec2InstanceConnect: new EC2InstanceConnectClient(config),
+  };
+}

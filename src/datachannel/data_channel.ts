@@ -1,0 +1,397 @@
+/**
+ * The data channel (spec §4–§6): sequence numbers, acknowledgements, the reorder buffer,
+ * retransmission with an RTT-based timeout, and back-pressure when the send window is full.
+ * It sees the transport only as a {@linkcode FrameSink} and time only through a {@linkcode Clock}.
+ * The same class plays the client (sends `input_stream_data`) or the agent (sends
+ * `output_stream_data`), so the emulator exercises identical sequencing rules.
+ *
+ * @example
+ * ```ts
+ * const channel = new DataChannel({ role: "client", handlers: { onMessage: (type, payload) => {} } });
+ * channel.attach({ sendBinary: (frame) => socket.send(frame) });
+ * socket.onmessage = (e) => channel.receive(new Uint8Array(e.data));
+ * await channel.send(PayloadType.Output, bytes);
+ * ```
+ * @module
+ */
+
+import {
+  type ClientMessage,
+  decodeClientMessage,
+  encodeClientMessage,
+  validationError,
+} from "../protocol/client_message.ts";
+import { HeaderFlags, MessageType, PayloadType } from "../protocol/message_type.ts";
+import {
+  type ChannelClosedPayload,
+  decodeAcknowledge,
+  decodeChannelClosed,
+  encodeAcknowledge,
+} from "../protocol/payloads.ts";
+import { type Clock, epochMillis, systemClock, type TimerId } from "./clock.ts";
+import { RttEstimator } from "./rtt_estimator.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { ProtocolError } from "../protocol/protocol_error.ts";
+
+/** Where encoded frames go: the current websocket. Throws if it cannot send. */
+export interface FrameSink {
+  sendBinary(frame: Uint8Array): void;
+}
+
+/** What the session layer above the channel handles. */
+export interface DataChannelHandlers {
+  /** An in-order sequenced message. Data is acknowledged only after this resolves. */
+  onMessage(payloadType: number, payload: Uint8Array, sequenceNumber: number): Promise<void> | void;
+  onChannelClosed?(closed: Partial<ChannelClosedPayload>): void;
+  /** The channel failed for good (a handler threw, or resends ran out). */
+  onError?(error: Error): void;
+}
+
+/** Tunables; the defaults follow the reference client except where noted. */
+export interface DataChannelOptions {
+  role: "client" | "agent";
+  handlers: DataChannelHandlers;
+  clock?: Clock;
+  logger?: Logger;
+  /** Unacknowledged messages in flight before `send` waits (back-pressure, never dropping). */
+  sendWindow?: number;
+  reorderCapacity?: number;
+  resendTickMs?: number;
+  maxResendAttempts?: number;
+  /** Messages resent per tick at most, so a reconnect does not flood the socket at once. */
+  resendBurst?: number;
+  newMessageId?: () => string;
+}
+
+interface Unacknowledged {
+  frame: Uint8Array;
+  lastSent: number;
+  attempts: number;
+}
+
+/** Counters for tests, logs and benchmarks. */
+export interface DataChannelStats {
+  sent: number;
+  resent: number;
+  received: number;
+  duplicates: number;
+  reordered: number;
+  dropped: number;
+}
+
+/** One side of a Session Manager data channel. */
+export class DataChannel {
+  readonly rtt = new RttEstimator();
+  readonly stats: DataChannelStats = {
+    sent: 0,
+    resent: 0,
+    received: 0,
+    duplicates: 0,
+    reordered: 0,
+    dropped: 0,
+  };
+  state: "open" | "closed" = "open";
+  /** True between pause_publication and start_publication: nothing is sent. */
+  paused = false;
+
+  readonly #role: "client" | "agent";
+  readonly #handlers: DataChannelHandlers;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #sendWindow: number;
+  readonly #reorderCapacity: number;
+  readonly #resendTickMs: number;
+  readonly #maxResendAttempts: number;
+  readonly #resendBurst: number;
+  readonly #newMessageId: () => string;
+  #sink: FrameSink | undefined;
+  #nextSequenceNumber = 0;
+  #expectedSequenceNumber = 0;
+  readonly #outgoing = new Map<number, Unacknowledged>();
+  readonly #reorder = new Map<number, ClientMessage>();
+  readonly #inbox: Uint8Array[] = [];
+  #processing = false;
+  #waiters: Array<() => void> = [];
+  #timer: TimerId | undefined;
+
+  constructor(options: DataChannelOptions) {
+    this.#role = options.role;
+    this.#handlers = options.handlers;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger;
+    this.#sendWindow = options.sendWindow ?? 4096;
+    this.#reorderCapacity = options.reorderCapacity ?? 10000;
+    this.#resendTickMs = options.resendTickMs ?? 100;
+    this.#maxResendAttempts = options.maxResendAttempts ?? 3000;
+    this.#resendBurst = options.resendBurst ?? 256;
+    this.#newMessageId = options.newMessageId ?? (() => crypto.randomUUID());
+    this.#scheduleTick();
+  }
+
+  get #outgoingType(): string {
+    return this.#role === "client" ? MessageType.InputStreamData : MessageType.OutputStreamData;
+  }
+
+  get #incomingType(): string {
+    return this.#role === "client" ? MessageType.OutputStreamData : MessageType.InputStreamData;
+  }
+
+  /** Messages sent but not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.#outgoing.size;
+  }
+
+  /** Uses a new socket; everything unacknowledged is sent again on it (spec §10.2 step 5). */
+  attach(sink: FrameSink): void {
+    this.#sink = sink;
+    this.paused = false;
+    for (const entry of this.#outgoing.values()) entry.lastSent = -Infinity;
+    this.#resendDue();
+  }
+
+  /** Forgets the socket; sends are buffered (up to the window) until the next attach. */
+  detach(): void {
+    this.#sink = undefined;
+  }
+
+  /** Feeds one inbound websocket frame. Processing is sequential and asynchronous. */
+  receive(frame: Uint8Array): void {
+    if (this.state === "closed") return;
+    this.#inbox.push(frame);
+    if (!this.#processing) void this.#processInbox();
+  }
+
+  /**
+   * Sends one sequenced message. Waits while the send window is full; never drops.
+   * Rejects only if the channel is closed.
+   */
+  async send(payloadType: number, payload: Uint8Array): Promise<void> {
+    if (payload.length === 0) throw new ProtocolError("Cannot send an empty stream payload");
+    while (this.state === "open" && this.#outgoing.size >= this.#sendWindow) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    if (this.state === "closed") throw new Error("Cannot send: the data channel is closed");
+    const sequenceNumber = this.#nextSequenceNumber++;
+    const frame = encodeClientMessage({
+      messageType: this.#outgoingType,
+      createdDate: epochMillis(),
+      sequenceNumber,
+      flags: this.#role === "agent" && sequenceNumber === 0 ? HeaderFlags.Syn : HeaderFlags.None,
+      messageId: this.#newMessageId(),
+      payloadType,
+      payload,
+    });
+    // Buffer before writing, so even an instant ack finds its message (spec §4.5).
+    this.#outgoing.set(sequenceNumber, { frame, lastSent: this.#clock.now(), attempts: 0 });
+    this.stats.sent++;
+    if (!this.paused) this.#write(frame);
+  }
+
+  /** Resolves true once every sent message is acknowledged, false after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.#clock.now() + timeoutMs;
+    while (this.#outgoing.size > 0 && this.state === "open") {
+      const left = deadline - this.#clock.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          this.#clock.clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.#outgoing.size === 0;
+  }
+
+  /** Resolves once every frame received so far has been processed. */
+  async idle(): Promise<void> {
+    while (this.#processing) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  /** Stops timers and wakes every waiter; later sends reject. */
+  close(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#wakeWaiters();
+    this.#reorder.clear();
+  }
+
+  async #processInbox(): Promise<void> {
+    this.#processing = true;
+    try {
+      let frame: Uint8Array | undefined;
+      while (this.state === "open" && (frame = this.#inbox.shift()) !== undefined) {
+        await this.#process(frame);
+      }
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  async #process(frame: Uint8Array): Promise<void> {
+    let message: ClientMessage;
+    try {
+      message = decodeClientMessage(frame);
+    } catch (error) {
+      this.#drop(`malformed frame (${(error as Error).message})`);
+      return;
+    }
+    const invalid = validationError(message);
+    if (invalid) return this.#drop(`${message.messageType} #${message.sequenceNumber}: ${invalid}`);
+    switch (message.messageType) {
+      case this.#incomingType:
+        return await this.#receiveSequenced(message);
+      case MessageType.Acknowledge:
+        return this.#receiveAcknowledge(message);
+      case MessageType.ChannelClosed:
+        return this.#receiveChannelClosed(message);
+      case MessageType.PausePublication:
+        this.paused = true;
+        return;
+      case MessageType.StartPublication:
+        this.paused = false;
+        return this.#resendDue();
+      default:
+        this.#log.debug(`ignoring message of type ${JSON.stringify(message.messageType)}`);
+    }
+  }
+
+  async #receiveSequenced(message: ClientMessage): Promise<void> {
+    this.stats.received++;
+    const seq = message.sequenceNumber;
+    if (seq < this.#expectedSequenceNumber) {
+      this.stats.duplicates++;
+      return this.#acknowledge(message); // re-ack, as the agent does (spec §4.3)
+    }
+    if (seq > this.#expectedSequenceNumber) {
+      if (this.#reorder.size >= this.#reorderCapacity) return this.#drop(`reorder buffer full`);
+      this.stats.reordered++;
+      this.#reorder.set(seq, message);
+      return this.#acknowledge(message);
+    }
+    if (isHandshake(message.payloadType)) {
+      this.#acknowledge(message);
+      await this.#deliver(message);
+    } else {
+      await this.#deliver(message);
+      this.#acknowledge(message);
+    }
+    for (let next; (next = this.#reorder.get(this.#expectedSequenceNumber));) {
+      this.#reorder.delete(next.sequenceNumber);
+      await this.#deliver(next);
+    }
+  }
+
+  async #deliver(message: ClientMessage): Promise<void> {
+    this.#expectedSequenceNumber = message.sequenceNumber + 1;
+    await this.#handlers.onMessage(message.payloadType, message.payload, message.sequenceNumber);
+  }
+
+  #receiveAcknowledge(message: ClientMessage): void {
+    let seq: number;
+    try {
+      seq = decodeAcknowledge(message.payload).AcknowledgedMessageSequenceNumber;
+    } catch (error) {
+      return this.#drop((error as Error).message);
+    }
+    const entry = this.#outgoing.get(seq);
+    if (!entry) return;
+    // Karn's rule: a retransmitted message gives an ambiguous sample, so skip it.
+    if (entry.attempts === 0) this.rtt.sample(this.#clock.now() - entry.lastSent);
+    this.#outgoing.delete(seq);
+    this.#wakeWaiters();
+  }
+
+  #receiveChannelClosed(message: ClientMessage): void {
+    let closed: Partial<ChannelClosedPayload> = {};
+    try {
+      closed = decodeChannelClosed(message.payload);
+    } catch (error) {
+      this.#log.debug(`channel_closed with unreadable payload: ${(error as Error).message}`);
+    }
+    this.#handlers.onChannelClosed?.(closed);
+  }
+
+  #acknowledge(message: ClientMessage): void {
+    const payload = encodeAcknowledge({
+      AcknowledgedMessageType: message.messageType,
+      AcknowledgedMessageId: message.messageId,
+      AcknowledgedMessageSequenceNumber: message.sequenceNumber,
+      IsSequentialMessage: true,
+    });
+    this.#write(encodeClientMessage({
+      messageType: MessageType.Acknowledge,
+      createdDate: epochMillis(),
+      sequenceNumber: 0,
+      flags: HeaderFlags.SynFin,
+      messageId: this.#newMessageId(),
+      payloadType: PayloadType.Null,
+      payload,
+    }));
+  }
+
+  #write(frame: Uint8Array): void {
+    if (!this.#sink) return;
+    try {
+      this.#sink.sendBinary(frame);
+    } catch (error) {
+      // The message stays buffered and goes out again after a reconnect.
+      this.#log.debug(`send failed: ${(error as Error).message}`);
+    }
+  }
+
+  #scheduleTick(): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      if (this.state === "closed") return;
+      this.#resendDue();
+      // #resendDue may have closed the channel (resends ran out): then schedule nothing more.
+      if (this.state === "open") this.#scheduleTick();
+    }, this.#resendTickMs);
+  }
+
+  /** Resends, oldest first, every message whose RTO has passed (spec §5.3, agent-style). */
+  #resendDue(): void {
+    if (!this.#sink || this.paused || this.state === "closed") return;
+    const now = this.#clock.now();
+    let budget = this.#resendBurst;
+    for (const entry of this.#outgoing.values()) {
+      if (budget === 0) break;
+      if (now - entry.lastSent <= this.rtt.rto) continue;
+      if (entry.attempts >= this.#maxResendAttempts) {
+        return this.#fail(new Error("Cannot deliver data: the peer stopped acknowledging it"));
+      }
+      entry.attempts++;
+      entry.lastSent = now;
+      this.stats.resent++;
+      budget--;
+      this.#write(entry.frame);
+    }
+  }
+
+  #drop(reason: string): void {
+    this.stats.dropped++;
+    this.#log.debug(`dropped inbound frame: ${reason}`);
+  }
+
+  #fail(error: Error): void {
+    if (this.state === "closed") return;
+    this.close();
+    this.#handlers.onError?.(error);
+  }
+
+  #wakeWaiters(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function isHandshake(payloadType: number): boolean {
+  return payloadType === PayloadType.HandshakeRequest ||
+    payloadType === PayloadType.HandshakeComplete ||
+    payloadType === PayloadType.EncChallengeRequest;
+}

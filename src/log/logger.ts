@@ -1,0 +1,40 @@
+/**
+ * The injected logger: every human message goes to stderr (or a file), never to stdout,
+ * which carries SSH bytes only. Never pass tokens or key material to it.
+ *
+ * @example
+ * ```ts
+ * const log = stderrLogger("debug");
+ * log.debug("dialing data channel");
+ * ```
+ * @module
+ */
+
+/** Log levels, most verbose first. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+/** A leveled logger. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+
+/** A logger that writes whole lines to a sink (stderr by default) at or above `level`. */
+export function stderrLogger(
+  level: LogLevel,
+  write: (line: string) => void = (line) => Deno.stderr.writeSync(new TextEncoder().encode(line)),
+): Logger {
+  const at = (wanted: LogLevel) => (message: string) => {
+    if (RANK[wanted] >= RANK[level]) {
+      write(`ssmssh: ${wanted === "info" ? "" : `${wanted}: `}${message}\n`);
+    }
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = stderrLogger("silent", () => {});
