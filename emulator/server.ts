@@ -25,6 +25,8 @@ export interface EmulatorOptions {
   /** Operations (e.g. "AmazonSSM.StartSession") that answer AccessDeniedException. */
   denied?: string[];
   agentVersion?: string;
+  /** Base of the StreamUrl handed out (default: this server); lets tests hand out a dead URL. */
+  streamUrlBase?: string;
   /** Called for SendSSHPublicKey (EC2 Instance Connect); default: accept. */
   onSendSshPublicKey?: (input: Record<string, unknown>) => Promise<void> | void;
 }
@@ -164,7 +166,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
   });
   const port = server.addr.port;
   baseUrl = `http://127.0.0.1:${port}`;
-  wsBase = `ws://127.0.0.1:${port}`;
+  wsBase = options.streamUrlBase ?? `ws://127.0.0.1:${port}`;
 
   const stop = async () => {
     for (const session of sessions.values()) session.agent.terminate("emulator stopped");

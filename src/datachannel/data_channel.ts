@@ -300,8 +300,12 @@ export class DataChannel {
     }
     const entry = this.#outgoing.get(seq);
     if (!entry) return;
-    // Karn's rule: a retransmitted message gives an ambiguous sample, so skip it.
-    if (entry.attempts === 0) this.rtt.sample(this.#clock.now() - entry.lastSent);
+    // Karn's rule: a retransmitted message gives an ambiguous sample, so skip it. So is one that
+    // attach() marked for resending (lastSent = -Infinity) but the burst limit has not reached
+    // yet; sampling it would make the estimate Infinity for good.
+    if (entry.attempts === 0 && Number.isFinite(entry.lastSent)) {
+      this.rtt.sample(this.#clock.now() - entry.lastSent);
+    }
     this.#outgoing.delete(seq);
     this.#wakeWaiters();
   }
