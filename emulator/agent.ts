@@ -15,7 +15,7 @@ import {
   PayloadTypeFlag,
 } from "../src/protocol/message_type.ts";
 import { decodeFlag, decodeHandshakeResponse, encodeJson } from "../src/protocol/payloads.ts";
-import { type Faults, frameInfo } from "./faults.ts";
+import { deliverFiltered, type Faults, frameInfo } from "./faults.ts";
 
 /** What an agent session needs. */
 export interface AgentSessionOptions {
@@ -65,7 +65,7 @@ export class AgentSession {
       const filter = this.#options.faults.fromClient;
       const frames = filter ? filter(frame, frameInfo(frame, this.fromClientFrames)) : [frame];
       this.fromClientFrames++;
-      for (const f of frames) this.channel.receive(f);
+      deliverFiltered(frames, (f) => this.channel.receive(f));
     };
     socket.onclose = () => {
       if (this.#socket === socket) {
@@ -140,7 +140,9 @@ export class AgentSession {
     const { toClient, dropSocketAfterFrames } = this.#options.faults;
     const frames = toClient ? toClient(frame, frameInfo(frame, this.toClientFrames)) : [frame];
     this.toClientFrames++;
-    for (const f of frames) socket.send(f);
+    deliverFiltered(frames, (f) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(f);
+    });
     if (dropSocketAfterFrames?.includes(this.toClientFrames)) this.dropSocket();
   }
 

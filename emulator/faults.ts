@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * const emulator = await startEmulator({
- *   faults: { toClient: chain(reorderEvery(7), duplicateEvery(5), corruptEvery(11)) },
+ *   faults: { toClient: chain(reorderEvery(7), duplicateEvery(5), delayEvery(13, 300)) },
  * });
  * ```
  * @module
@@ -24,8 +24,25 @@ export interface FrameInfo {
   sequenceNumber: number;
 }
 
-/** Maps one frame to the frames to deliver now. */
-export type FrameFilter = (frame: Uint8Array, info: FrameInfo) => Uint8Array[];
+/** A frame to deliver after `delayMs` (a late frame). */
+export interface LateFrame {
+  frame: Uint8Array;
+  delayMs: number;
+}
+
+/** Maps one frame to the frames to deliver: now (bytes) or later ({@linkcode LateFrame}). */
+export type FrameFilter = (frame: Uint8Array, info: FrameInfo) => Array<Uint8Array | LateFrame>;
+
+/** Delivers filtered frames: bytes at once, late frames after their delay. */
+export function deliverFiltered(
+  frames: Array<Uint8Array | LateFrame>,
+  send: (frame: Uint8Array) => void,
+): void {
+  for (const f of frames) {
+    if (f instanceof Uint8Array) send(f);
+    else setTimeout(() => send(f.frame), f.delayMs);
+  }
+}
 
 /** What the emulator does to a session's traffic. */
 export interface Faults {
@@ -59,10 +76,18 @@ const isData = (info: FrameInfo) => info.messageType.endsWith("_stream_data");
 /** Applies filters left to right. */
 export function chain(...filters: FrameFilter[]): FrameFilter {
   return (frame, info) =>
-    filters.reduce<Uint8Array[]>(
-      (frames, filter) => frames.flatMap((f) => filter(f, frameInfo(f, info.index))),
+    filters.reduce<Array<Uint8Array | LateFrame>>(
+      (frames, filter) =>
+        frames.flatMap((f) => f instanceof Uint8Array ? filter(f, frameInfo(f, info.index)) : [f] // already late: passed on as it is
+        ),
       [frame],
     );
+}
+
+/** Delivers every n-th data frame `delayMs` late (after frames sent later). */
+export function delayEvery(n: number, delayMs: number): FrameFilter {
+  let count = 0;
+  return (frame, info) => isData(info) && ++count % n === 0 ? [{ frame, delayMs }] : [frame];
 }
 
 /** Sends every n-th stream data frame twice. */

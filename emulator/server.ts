@@ -15,6 +15,7 @@
 import { AgentSession } from "./agent.ts";
 import type { Faults } from "./faults.ts";
 import { ApiError, handleApiRequest, type Operation } from "./ssm_api.ts";
+import { InstanceConnectKeys } from "./instance_connect.ts";
 
 /** Options of {@linkcode startEmulator}. */
 export interface EmulatorOptions {
@@ -27,8 +28,11 @@ export interface EmulatorOptions {
   agentVersion?: string;
   /** Base of the StreamUrl handed out (default: this server); lets tests hand out a dead URL. */
   streamUrlBase?: string;
-  /** Called for SendSSHPublicKey (EC2 Instance Connect); default: accept. */
-  onSendSshPublicKey?: (input: Record<string, unknown>) => Promise<void> | void;
+  /**
+   * EC2 Instance Connect: where pushed keys go (a harness sshd's `instanceConnectDir`) and how
+   * long they stay (default 60 s). Without it, SendSSHPublicKey succeeds and stores nothing.
+   */
+  instanceConnect?: { keysDir: string; windowMs?: number };
 }
 
 /** A session as the emulator's service side sees it. */
@@ -51,6 +55,8 @@ export interface Emulator extends AsyncDisposable {
   env: Record<string, string>;
   faults: Faults;
   sessions: Map<string, EmulatorSession>;
+  /** Keys pushed with SendSSHPublicKey, when `instanceConnect` is set. */
+  instanceConnect?: InstanceConnectKeys;
   /** Every API call received, in order (operation and input). */
   calls: Array<{ operation: string; input: Record<string, unknown> }>;
   /** Resolves when `count` sessions have ended. */
@@ -67,6 +73,9 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
   const faults: Faults = options.faults ?? {};
   const online = options.onlineInstances ? new Set(options.onlineInstances) : undefined;
   const denied = new Set(options.denied ?? []);
+  const instanceConnect = options.instanceConnect
+    ? new InstanceConnectKeys(options.instanceConnect.keysDir, options.instanceConnect.windowMs)
+    : undefined;
   let baseUrl = "";
   let wsBase = "";
 
@@ -147,7 +156,17 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
       if (!/^i-/.test(target)) {
         throw new ApiError("InvalidArgsException", `Invalid instance ${target}`);
       }
-      await options.onSendSshPublicKey?.(input);
+      const osUser = String(input.InstanceOSUser ?? "");
+      const key = String(input.SSHPublicKey ?? "");
+      if (!/^ssh-(ed25519|rsa) [A-Za-z0-9+/=]+( .*)?$/.test(key)) {
+        throw new ApiError("InvalidArgsException", "SSHPublicKey is not an OpenSSH public key");
+      }
+      if (online && !online.has(target)) {
+        throw new ApiError("EC2InstanceNotFoundException", `Instance ${target} not found`);
+      }
+      await instanceConnect?.push(target, osUser, key).catch((e) => {
+        throw new ApiError("InvalidArgsException", String(e.message));
+      });
       return { RequestId: crypto.randomUUID(), Success: true };
     },
   };
@@ -170,6 +189,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
 
   const stop = async () => {
     for (const session of sessions.values()) session.agent.terminate("emulator stopped");
+    instanceConnect?.stop();
     await server.shutdown();
   };
   return Promise.resolve({
@@ -178,6 +198,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
     faults,
     sessions,
     calls,
+    instanceConnect,
     env: {
       AWS_ENDPOINT_URL_SSM: baseUrl,
       AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: baseUrl,

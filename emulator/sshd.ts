@@ -34,6 +34,11 @@ export interface SshdInfo {
   clientPublicKey: string;
   /** The file sshd's AuthorizedKeysFile points to. */
   authorizedKeysFile: string;
+  /**
+   * Directory of per-user key files, `<dir>/<os user>`, that sshd also reads: where the
+   * emulator's EC2 Instance Connect puts pushed keys, like the real instance's metadata.
+   */
+  instanceConnectDir: string;
 }
 
 /** A running sshd child process; stop it with `stop()` or `await using`. */
@@ -140,20 +145,27 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       knownHostsFile: `${dir}/known_hosts`,
       clientKeyFile: `${dir}/client_ed25519`,
       authorizedKeysFile: `${dir}/authorized_keys`,
+      instanceConnectDir: `${dir}/instance-connect`,
     };
+    // sshd reads authorized keys as the logging-in user: let other users traverse and read them.
+    await Deno.chmod(dir, 0o711);
+    await Deno.mkdir(info.instanceConnectDir, { mode: 0o755 });
+    await Deno.chmod(info.instanceConnectDir, 0o755);
     await Deno.writeTextFile(info.knownHostsFile, knownHostsLine(hostPublicKey) + "\n");
     const lines = [
       ...(opts.authorizeClientKey ?? true ? [clientPublicKey] : []),
       ...(opts.authorizedKeys ?? []),
     ];
-    await Deno.writeTextFile(info.authorizedKeysFile, lines.map((l) => l + "\n").join(""));
+    await Deno.writeTextFile(info.authorizedKeysFile, lines.map((l) => l + "\n").join(""), {
+      mode: 0o644,
+    });
     const sftp = (await firstExisting(SFTP_PATHS)) ?? "internal-sftp";
     const version = await sshdVersion(sshd);
     const base = {
       ListenAddress: "127.0.0.1",
       HostKey: `${dir}/host_ed25519`,
       PidFile: `${dir}/sshd.pid`,
-      AuthorizedKeysFile: info.authorizedKeysFile,
+      AuthorizedKeysFile: `${info.authorizedKeysFile} ${info.instanceConnectDir}/%u`,
       PasswordAuthentication: "no",
       KbdInteractiveAuthentication: "no",
       PubkeyAuthentication: "yes",

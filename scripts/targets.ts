@@ -1,9 +1,11 @@
 /**
- * The release targets and the permissions the single binary runs with: network (AWS API and
- * websocket), env (AWS_* settings), read/write (profiles, SSO cache, ~/.ssh, the key store),
- * run (credential_process, ssh) and sys (the SDK reads the OS name and home directory).
+ * The release targets. The permissions the binary runs with live in src/cli/self_command.ts:
+ * network (AWS API and websocket), env (AWS_* settings), read/write (profiles, SSO cache,
+ * ~/.ssh, the key store), run (credential_process, ssh) and sys (the SDK reads the OS name).
  * @module
  */
+
+export { PERMISSIONS } from "../src/cli/self_command.ts";
 
 /** `deno compile --target` values, one per release artifact. */
 export const TARGETS = [
@@ -13,13 +15,3 @@ export const TARGETS = [
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
 ] as const;
-
-/** Permissions baked into the compiled binary. */
-export const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-sys",
-];

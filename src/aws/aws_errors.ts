@@ -87,6 +87,34 @@ function classify(name: string, message: string, call: AwsCallContext): {
         "AmazonSSMManagedInstanceCore and outbound 443 to ssm/ssmmessages (`ssmssh doctor`)",
     };
   }
+  if (name === "AuthException") {
+    return {
+      kind: "access-denied",
+      message: `Access denied: you are not allowed ${call.action} (${firstLine(message)})`,
+      hint: accessHint(call),
+    };
+  }
+  if (name === "EC2InstanceNotFoundException") {
+    return {
+      kind: "target",
+      message: `${target} was not found by EC2 Instance Connect`,
+      hint: "Check the instance id and the region (--region)",
+    };
+  }
+  if (name === "EC2InstanceStateInvalidException" || name === "EC2InstanceUnavailableException") {
+    return {
+      kind: "target",
+      message: `${target} cannot take a key now: ${firstLine(message)}`,
+      hint: "Start the instance, or skip the key push with --no-push-key and use your own key",
+    };
+  }
+  if (name === "InvalidArgsException") {
+    return {
+      kind: "usage",
+      message: `EC2 Instance Connect refused the request: ${firstLine(message)}`,
+      hint: "Check the OS user (--user, or the user in `ssh user@host`)",
+    };
+  }
   if (name === "InvalidDocument") {
     return {
       kind: "usage",

@@ -1,11 +1,13 @@
 /**
- * The real process dependencies: stdio as binary streams, the SDK, the websocket transport and
- * signals that end a session cleanly.
+ * The real process dependencies: stdio as binary streams, the SDK, the websocket transport,
+ * the system ssh, signals that end a session cleanly, and key reaping that outlives the process.
  * @module
  */
 
 import { createAwsContext } from "../aws/aws_context.ts";
 import { openWebSocketTransport } from "../transport/websocket_transport.ts";
+import { reapExpiredKeys } from "../keys/key_store.ts";
+import { selfArgv } from "./self_command.ts";
 import type { CliDeps } from "./run.ts";
 
 const encoder = new TextEncoder();
@@ -24,6 +26,7 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
       // Not every signal exists on every platform.
     }
   }
+  const reaps = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
   const stdout = Deno.stdout.writable.getWriter();
   const deps: CliDeps = {
     aws: createAwsContext,
@@ -34,6 +37,26 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
     env: (name) => Deno.env.get(name),
     writeOut: (text) => writeAllSync(Deno.stdout, text),
     writeErr: (text) => writeAllSync(Deno.stderr, text),
+    runSsh: async (args) => {
+      const child = new Deno.Command("ssh", {
+        args,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      });
+      return (await child.spawn().status).code;
+    },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    scheduleKeyReap: (dir, at) => {
+      const timer = setTimeout(() => {
+        reaps.delete(dir);
+        void reapExpiredKeys(dir).catch(() => {});
+      }, Math.max(0, at - Date.now()) + 50);
+      Deno.unrefTimer(timer as unknown as number);
+      const previous = reaps.get(dir);
+      if (previous) clearTimeout(previous.timer);
+      reaps.set(dir, { at: Math.max(at, previous?.at ?? 0), timer });
+    },
   };
   const dispose = async () => {
     for (const signal of signals) {
@@ -43,9 +66,28 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
         // See above.
       }
     }
+    // Keys still valid when we exit are deleted by a detached `ssmssh keys reap`.
+    for (const [dir, { at, timer }] of reaps) {
+      clearTimeout(timer);
+      spawnReaper(dir, at + 50);
+    }
     await stdout.ready.catch(() => {});
   };
   return { deps, dispose };
+}
+
+function spawnReaper(dir: string, at: number): void {
+  const [cmd, ...args] = selfArgv();
+  try {
+    new Deno.Command(cmd, {
+      args: [...args, "keys", "reap", "--key-dir", dir, "--wait-until", String(at)],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn().unref();
+  } catch {
+    // The next run's sweep deletes the expired key instead.
+  }
 }
 
 function writeAllSync(file: { writeSync(p: Uint8Array): number }, text: string): void {

@@ -108,7 +108,15 @@ export interface SshConfigPaths {
  *
  * @param sshDir ssh directory, default: {@link defaultSshDir}
  */
-export function sshConfigPaths(sshDir: string = defaultSshDir()): SshConfigPaths {
+export function sshConfigPaths(
+  sshDir: string = defaultSshDir(),
+  configFile?: string,
+): SshConfigPaths {
+  if (configFile !== undefined) {
+    const file = isAbsolute(configFile) ? configFile : joinPath(Deno.cwd(), configFile);
+    const { dir } = splitPath(file);
+    return { sshDir: dir, configPath: file, ownedPath: joinPath(dir, OWNED_FILE_NAME) };
+  }
   const dir = isAbsolute(sshDir) ? sshDir : joinPath(Deno.cwd(), sshDir);
   return {
     sshDir: dir,
@@ -347,6 +355,8 @@ export interface ConfigReport {
 export interface InstallOptions {
   /** ssh directory, default: {@link defaultSshDir}. */
   sshDir?: string;
+  /** The config file to patch instead of `<sshDir>/config` (`ssmssh config --file`). */
+  configFile?: string;
   /** Content of the owned file. */
   owned: Omit<OwnedConfigOptions, "createdSshConfig">;
   /** Only compute the report and diffs; write nothing. */
@@ -363,7 +373,7 @@ export interface InstallOptions {
  * @throws {ManagedBlockError} if the user's block is damaged (nothing written)
  */
 export async function installSshConfig(options: InstallOptions): Promise<ConfigReport> {
-  const paths = sshConfigPaths(options.sshDir);
+  const paths = sshConfigPaths(options.sshDir, options.configFile);
   const current = await readTextIfExists(paths.configPath);
   const plan = planInstall(current, paths.ownedPath, { configPath: paths.configPath });
   const ownedBefore = await readTextIfExists(paths.ownedPath);
@@ -392,6 +402,8 @@ export async function installSshConfig(options: InstallOptions): Promise<ConfigR
 export interface RemoveOptions {
   /** ssh directory, default: {@link defaultSshDir}. */
   sshDir?: string;
+  /** The config file to patch instead of `<sshDir>/config` (`ssmssh config --file`). */
+  configFile?: string;
   /** Only compute the report and diffs; write nothing. */
   dryRun?: boolean;
 }
@@ -406,7 +418,7 @@ export interface RemoveOptions {
  * @throws {ManagedBlockError} if the user's block is damaged (nothing written)
  */
 export async function removeSshConfig(options: RemoveOptions = {}): Promise<ConfigReport> {
-  const paths = sshConfigPaths(options.sshDir);
+  const paths = sshConfigPaths(options.sshDir, options.configFile);
   const current = await readTextIfExists(paths.configPath);
   const plan = current === undefined
     ? undefined

@@ -11,7 +11,7 @@ const INSTANCE = "i-0123456789abcdef0";
 
 function proxy(args: string[], env: Record<string, string>): Promise<Result> {
   const [cmd, ...rest] = productArgv();
-  return runCommand(cmd, [...rest, "proxy", ...args], env);
+  return runCommand(cmd, [...rest, "proxy", "--no-push-key", ...args], env);
 }
 
 /** Deno's cache dir, kept when a test moves HOME. */
@@ -130,7 +130,14 @@ Deno.test("stdin EOF: bounded drain, TerminateSession flag, exit 0", async () =>
   const payload = "x".repeat(5000) + "\nend of stdin\n";
   const r = await runCommand(
     cmd,
-    [...rest, "proxy", INSTANCE, "--port", String((sink.addr as Deno.NetAddr).port)],
+    [
+      ...rest,
+      "proxy",
+      "--no-push-key",
+      INSTANCE,
+      "--port",
+      String((sink.addr as Deno.NetAddr).port),
+    ],
     emulator.env,
     { stdin: new TextEncoder().encode(payload) },
   );

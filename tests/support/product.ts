@@ -23,8 +23,11 @@ export function productArgv(entry = MAIN_TS): string[] {
   return [Deno.execPath(), "run", "--quiet", "--no-prompt", ...closed, ...PERMISSIONS, entry];
 }
 
-/** A ProxyCommand line for ssh that runs `ssmssh proxy %h --port %p`. */
-export function proxyCommand(entry = MAIN_TS, extra: string[] = []): string {
+/**
+ * A ProxyCommand line for ssh that runs `ssmssh proxy %h --port %p`. Without `extra`, no key is
+ * pushed (these tests bring their own key and must not write to the real ~/.ssh).
+ */
+export function proxyCommand(entry = MAIN_TS, extra: string[] = ["--no-push-key"]): string {
   return [...productArgv(entry), "proxy", "%h", "--port", "%p", ...extra].map(shellQuote).join(" ");
 }
 
