@@ -150,8 +150,10 @@ export class ProxySession {
     let lastError: unknown;
     for (let attempt = 0; attempt <= maxReconnectAttempts; attempt++) {
       if (this.state === "closed") return;
-      if (attempt > 0) {
-        await delay(base * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+      if (attempt > 0) await delay(base * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+      // Spec §10.2: every reconnect attempt, the first included, gets a fresh token from
+      // ResumeSession; only the very first dial uses StartSession's token.
+      if (attempt > 0 || !first) {
         const token = await this.#options.resume();
         if (!token) {
           throw new SsmsshError(
