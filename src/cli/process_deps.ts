@@ -5,7 +5,7 @@
  */
 
 import { createAwsContext } from "../aws/aws_context.ts";
-import { openWebSocketTransport } from "../transport/websocket_transport.ts";
+import { webSocketTransportFactory } from "../transport/websocket_transport.ts";
 import { reapExpiredKeys } from "../keys/key_store.ts";
 import { selfArgv } from "./self_command.ts";
 import type { CliDeps } from "./run.ts";
@@ -30,7 +30,7 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
   const stdout = Deno.stdout.writable.getWriter();
   const deps: CliDeps = {
     aws: createAwsContext,
-    connect: openWebSocketTransport,
+    connect: webSocketTransportFactory((name) => Deno.env.get(name)),
     stdin: Deno.stdin.readable,
     stdout: { write: (bytes) => stdout.write(bytes) },
     signal: abort.signal,

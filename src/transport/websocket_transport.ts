@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
- * const socket = await openWebSocketTransport(streamUrl, openInputJson, {
+ * const connect = webSocketTransportFactory((name) => Deno.env.get(name));
+ * const socket = await connect(streamUrl, openInputJson, {
  *   onFrame: (bytes) => channel.receive(bytes),
  *   onClose: (reason) => console.error(reason),
- * });
+ * }, 15000);
  * channel.attach(socket);
  * ```
  * @module
@@ -15,6 +16,7 @@
 
 import { SsmsshError } from "../errors.ts";
 import type { FrameSink } from "../datachannel/data_channel.ts";
+import { WebSocketClient } from "./websocket_client.ts";
 
 /** Callbacks from an open socket. */
 export interface TransportEvents {
@@ -38,58 +40,37 @@ export type TransportFactory = (
 
 const encoder = new TextEncoder();
 
-/** Dials `url` with the runtime's WebSocket (honours HTTPS_PROXY/NO_PROXY under Deno). */
-export const openWebSocketTransport: TransportFactory = (url, openInput, events, timeoutMs) => {
-  return new Promise<Transport>((resolve, reject) => {
-    let socket: WebSocket;
+/** Keepalive settings: a ping at once and then every interval (spec §2.3 uses 5 minutes). */
+export interface KeepaliveOptions {
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+}
+
+/** A factory dialing with {@linkcode WebSocketClient} (pings, HTTPS_PROXY, AWS_CA_BUNDLE). */
+export function webSocketTransportFactory(
+  env: (name: string) => string | undefined,
+  keepalive: KeepaliveOptions = {},
+): TransportFactory {
+  return async (url, openInput, events, timeoutMs) => {
+    let socket: WebSocketClient;
     try {
-      socket = new WebSocket(url);
-    } catch (error) {
-      reject(dialError(url, String(error)));
-      return;
-    }
-    socket.binaryType = "arraybuffer";
-    let opened = false;
-    let closedByUs = false;
-    const timer = setTimeout(() => {
-      closedByUs = true;
-      socket.close();
-      reject(dialError(url, `no answer within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    socket.onopen = () => {
-      clearTimeout(timer);
-      opened = true;
-      socket.send(openInput);
-      resolve({
-        sendBinary(frame) {
-          if (socket.readyState !== WebSocket.OPEN) throw new Error("websocket is not open");
-          socket.send(frame);
-        },
-        close() {
-          closedByUs = true;
-          if (socket.readyState <= WebSocket.OPEN) socket.close(1000);
-        },
+      socket = await WebSocketClient.connect(url, {
+        env,
+        timeoutMs,
+        ...keepalive,
+        onMessage: (data) => events.onFrame(typeof data === "string" ? encoder.encode(data) : data),
+        onClose: (reason) => events.onClose(reason),
       });
+    } catch (error) {
+      throw dialError(url, (error as Error).message);
+    }
+    socket.send(openInput);
+    return {
+      sendBinary: (frame) => socket.send(frame),
+      close: () => socket.close(),
     };
-    socket.onmessage = (event) => {
-      const data = event.data;
-      events.onFrame(
-        typeof data === "string" ? encoder.encode(data) : new Uint8Array(data as ArrayBuffer),
-      );
-    };
-    socket.onerror = (event) => {
-      if (!opened) {
-        clearTimeout(timer);
-        reject(dialError(url, (event as ErrorEvent).message ?? "connection failed"));
-      }
-    };
-    socket.onclose = (event) => {
-      clearTimeout(timer);
-      if (!opened) reject(dialError(url, `closed with code ${event.code}`));
-      else if (!closedByUs) events.onClose(`websocket closed (code ${event.code})`);
-    };
-  });
-};
+  };
+}
 
 function dialError(url: string, detail: string): SsmsshError {
   const host = URL.canParse(url) ? new URL(url).host : "the stream URL";
@@ -99,3 +80,7 @@ function dialError(url: string, detail: string): SsmsshError {
     "Check outbound HTTPS (443) to ssmmessages.<region>.amazonaws.com, or set HTTPS_PROXY",
   );
 }
+
+/** The factory with the process environment and default keepalive. */
+export const openWebSocketTransport: TransportFactory = (...args) =>
+  webSocketTransportFactory((name) => Deno.env.get(name))(...args);
