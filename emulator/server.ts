@@ -26,6 +26,8 @@ export interface EmulatorOptions {
   /** Operations (e.g. "AmazonSSM.StartSession") that answer AccessDeniedException. */
   denied?: string[];
   agentVersion?: string;
+  /** Serve https/wss with this certificate and key (PEM) instead of http/ws. */
+  tls?: { cert: string; key: string };
   /** Base of the StreamUrl handed out (default: this server); lets tests hand out a dead URL. */
   streamUrlBase?: string;
   /**
@@ -172,7 +174,8 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
   };
   for (const name of Object.keys(operations)) operations[name] = guard(name, operations[name]);
 
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+  const listen = { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...options.tls };
+  const server = Deno.serve(listen, (request) => {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/v1/data-channel/")) {
       return openDataChannel(request, url, sessions);
@@ -184,8 +187,9 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
     );
   });
   const port = server.addr.port;
-  baseUrl = `http://127.0.0.1:${port}`;
-  wsBase = options.streamUrlBase ?? `ws://127.0.0.1:${port}`;
+  const secure = options.tls ? "s" : "";
+  baseUrl = `http${secure}://127.0.0.1:${port}`;
+  wsBase = options.streamUrlBase ?? `ws${secure}://127.0.0.1:${port}`;
 
   const stop = async () => {
     for (const session of sessions.values()) session.agent.terminate("emulator stopped");

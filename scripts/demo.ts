@@ -122,7 +122,9 @@ try {
 } finally {
   await Deno.remove(scratch, { recursive: true });
 }
-console.log(`\n${bold("Done.")} Real OpenSSH through ssmssh all the way; servers stopped, files removed.`);
+console.log(
+  `\n${bold("Done.")} Real OpenSSH through ssmssh all the way; servers stopped, files removed.`,
+);
 
 function ms(since: number): string {
   return `${Math.round(performance.now() - since)} ms`;

@@ -16,11 +16,14 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { EC2InstanceConnectClient } from "@aws-sdk/client-ec2-instance-connect";
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { SsmsshError } from "../errors.ts";
 
 /** Where to sign in and which region to use; undefined means the SDK's defaults. */
 export interface AwsOptions {
   region?: string;
   profile?: string;
+  /** PEM bundle of extra trusted CAs (AWS_CA_BUNDLE), e.g. a corporate TLS proxy's. */
+  caBundle?: string;
 }
 
 /** The clients a command needs. */
@@ -32,7 +35,10 @@ export interface AwsContext {
 /** Builds the clients with one shared credential provider and HTTP handler. */
 export function createAwsContext(options: AwsOptions): AwsContext {
   const credentials = defaultProvider({ profile: options.profile });
-  const requestHandler = new FetchHttpHandler({ requestTimeout: 20000 });
+  const requestHandler = new FetchHttpHandler({
+    requestTimeout: 20000,
+    requestInit: httpClientInit(options.caBundle),
+  });
   const config = {
     region: options.region,
     profile: options.profile,
@@ -44,4 +50,21 @@ export function createAwsContext(options: AwsOptions): AwsContext {
     ssm: new SSMClient(config),
     ec2InstanceConnect: new EC2InstanceConnectClient(config),
   };
+}
+
+/** Deno's fetch takes extra CAs through a custom client; proxies still come from the env. */
+function httpClientInit(caBundle: string | undefined): (() => RequestInit) | undefined {
+  if (!caBundle) return undefined;
+  let pem: string;
+  try {
+    pem = Deno.readTextFileSync(caBundle);
+  } catch (error) {
+    throw new SsmsshError(
+      "config",
+      `Cannot read AWS_CA_BUNDLE ${caBundle}: ${(error as Error).message}`,
+      "Point AWS_CA_BUNDLE at a readable PEM file, or unset it",
+    );
+  }
+  const client = Deno.createHttpClient({ caCerts: [pem] });
+  return () => ({ client } as RequestInit);
 }

@@ -32,7 +32,7 @@ export function toSsmsshError(error: unknown, call: AwsCallContext): SsmsshError
   if (error instanceof SsmsshError) return error;
   const e = error as { name?: string; message?: string; $metadata?: unknown };
   const name = e?.name ?? "Error";
-  const message = e?.message ?? String(error);
+  const message = causeChain(error);
   const mapped = classify(name, message, call);
   return new SsmsshError(mapped.kind, mapped.message, mapped.hint, { cause: error });
 }
@@ -137,6 +137,13 @@ function classify(name: string, message: string, call: AwsCallContext): {
       hint: "Wait a moment and retry, or spread out parallel connections",
     };
   }
+  if (/certificate|UnknownIssuer|tls handshake|InvalidCertificate/i.test(message)) {
+    return {
+      kind: "connection",
+      message: `The TLS certificate of the AWS API was not trusted: ${firstLine(message)}`,
+      hint: "If a corporate proxy re-signs TLS, set AWS_CA_BUNDLE to its CA certificate (PEM)",
+    };
+  }
   if (isNetworkError(name, message)) {
     return {
       kind: "connection",
@@ -170,6 +177,17 @@ function isNetworkError(name: string, message: string): boolean {
     /ECONNREFUSED|ENOTFOUND|fetch failed|connection refused|dns error|timed out|timeout/i.test(
       message,
     );
+}
+
+/** "fetch failed: … : invalid peer certificate" — the error and its causes, deepest last. */
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e && depth < 5; depth++) {
+    const text = e instanceof Error ? e.message : String(e);
+    if (text && !parts.includes(text)) parts.push(text);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ");
 }
 
 function firstLine(text: string): string {

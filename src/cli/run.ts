@@ -70,6 +70,7 @@ export async function run(args: string[], deps: CliDeps): Promise<number> {
         keyValidityMs: validity > 0 ? validity * 1000 : undefined,
         region: opts.region,
         profile: opts.profile,
+        caBundle: deps.env("AWS_CA_BUNDLE") || undefined,
         document: opts.document,
         reason: opts.reason,
       }, { ...deps, logger });

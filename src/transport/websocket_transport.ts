@@ -74,6 +74,13 @@ export function webSocketTransportFactory(
 
 function dialError(url: string, detail: string): SsmsshError {
   const host = URL.canParse(url) ? new URL(url).host : "the stream URL";
+  if (/certificate|UnknownIssuer/i.test(detail)) {
+    return new SsmsshError(
+      "connection",
+      `The TLS certificate of the data channel at ${host} was not trusted: ${detail}`,
+      "If a corporate proxy re-signs TLS, set AWS_CA_BUNDLE to its CA certificate (PEM)",
+    );
+  }
   return new SsmsshError(
     "connection",
     `Cannot open the Session Manager data channel at ${host}: ${detail}`,

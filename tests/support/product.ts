@@ -47,7 +47,8 @@ export async function runCommand(
 ): Promise<Result> {
   const child = new Deno.Command(cmd, {
     args,
-    env,
+    // No background "new Deno version" check: it would dial dl.deno.land from the tests.
+    env: { DENO_NO_UPDATE_CHECK: "1", ...env },
     clearEnv: options.clearEnv,
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
