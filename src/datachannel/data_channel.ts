@@ -187,10 +187,20 @@ export class DataChannel {
     if (!this.paused) this.#write(frame);
   }
 
-  /** Resolves true once every sent message is acknowledged, false after `timeoutMs`. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = this.#clock.now() + timeoutMs;
+  /**
+   * Resolves true once every sent message is acknowledged; false when no acknowledgement has
+   * arrived for `idleMs` (each ack restarts that wait) or after `capMs` in all. A slow but
+   * progressing peer is waited for; a silent one is not.
+   */
+  async drain(idleMs: number, capMs = 60_000): Promise<boolean> {
+    const cap = this.#clock.now() + capMs;
+    let deadline = Math.min(cap, this.#clock.now() + idleMs);
+    let remaining = this.#outgoing.size;
     while (this.#outgoing.size > 0 && this.state === "open") {
+      if (this.#outgoing.size < remaining) {
+        remaining = this.#outgoing.size;
+        deadline = Math.min(cap, this.#clock.now() + idleMs);
+      }
       const left = deadline - this.#clock.now();
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {

@@ -198,3 +198,22 @@ Deno.test("drain: false after the timeout when acks do not come", async () => {
   assertEquals(h.channel.unacknowledged, 1);
   h.channel.close();
 });
+
+Deno.test("drain: each ack restarts the idle wait; the cap still bounds it", async () => {
+  const h = setup();
+  for (const s of ["a", "b", "c"]) await h.channel.send(PayloadType.Output, text(s));
+  let result: boolean | undefined;
+  const drained = h.channel.drain(500, 1200).then((r) => (result = r));
+  await h.clock.advanceAsync(400);
+  await h.feed(ackFor(0));
+  await h.clock.advanceAsync(400);
+  assertEquals(result, undefined, "progress at 400 ms moved the idle deadline to 900 ms");
+  await h.feed(ackFor(1));
+  await h.clock.advanceAsync(399);
+  assertEquals(result, undefined);
+  await h.clock.advanceAsync(1);
+  await drained;
+  assertEquals(result, false, "capped at 1200 ms although the last ack was at 800 ms");
+  assertEquals(h.channel.unacknowledged, 1);
+  h.channel.close();
+});
