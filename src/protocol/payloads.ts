@@ -103,6 +103,18 @@ export function decodeJsonObject(bytes: Uint8Array, what: string): Record<string
   return value as Record<string, unknown>;
 }
 
+/**
+ * String() or Number() of a parsed JSON value. Both throw a TypeError for an object whose own
+ * "toString" and "valueOf" keys shadow the methods (`{"toString":1}`); that is a ProtocolError.
+ */
+function convert<T>(to: (value: unknown) => T, value: unknown, what: string): T {
+  try {
+    return to(value);
+  } catch {
+    throw new ProtocolError(`Cannot parse ${what}: a field is not a string or number`);
+  }
+}
+
 /** Encodes an acknowledge payload with the reference's field order. */
 export function encodeAcknowledge(ack: AcknowledgeContent): Uint8Array {
   return encodeJson({
@@ -121,8 +133,8 @@ export function decodeAcknowledge(bytes: Uint8Array): AcknowledgeContent {
     throw new ProtocolError("Cannot parse acknowledge: bad AcknowledgedMessageSequenceNumber");
   }
   return {
-    AcknowledgedMessageType: String(o.AcknowledgedMessageType ?? ""),
-    AcknowledgedMessageId: String(o.AcknowledgedMessageId ?? ""),
+    AcknowledgedMessageType: convert(String, o.AcknowledgedMessageType ?? "", "acknowledge"),
+    AcknowledgedMessageId: convert(String, o.AcknowledgedMessageId ?? "", "acknowledge"),
     AcknowledgedMessageSequenceNumber: seq,
     IsSequentialMessage: o.IsSequentialMessage !== false,
   };
@@ -136,7 +148,7 @@ export function decodeHandshakeRequest(bytes: Uint8Array): HandshakeRequestPaylo
     throw new ProtocolError("Cannot parse HandshakeRequest: RequestedClientActions is not a list");
   }
   return {
-    AgentVersion: String(o.AgentVersion ?? ""),
+    AgentVersion: convert(String, o.AgentVersion ?? "", "HandshakeRequest"),
     RequestedClientActions: actions.map((a) => {
       if (typeof a !== "object" || a === null || typeof a.ActionType !== "string") {
         throw new ProtocolError("Cannot parse HandshakeRequest: bad RequestedClientAction");
@@ -168,9 +180,11 @@ export function decodeHandshakeResponse(bytes: Uint8Array): HandshakeResponsePay
     throw new ProtocolError("Cannot parse HandshakeResponse: ProcessedClientActions is not a list");
   }
   return {
-    ClientVersion: String(o.ClientVersion ?? ""),
+    ClientVersion: convert(String, o.ClientVersion ?? "", "HandshakeResponse"),
     ProcessedClientActions: actions as ProcessedClientAction[],
-    Errors: Array.isArray(o.Errors) ? o.Errors.map(String) : null,
+    Errors: Array.isArray(o.Errors)
+      ? o.Errors.map((e) => convert(String, e, "HandshakeResponse"))
+      : null,
   };
 }
 
@@ -178,7 +192,7 @@ export function decodeHandshakeResponse(bytes: Uint8Array): HandshakeResponsePay
 export function decodeHandshakeComplete(bytes: Uint8Array): HandshakeCompletePayload {
   const o = decodeJsonObject(bytes, "HandshakeComplete");
   return {
-    HandshakeTimeToComplete: Number(o.HandshakeTimeToComplete ?? 0),
+    HandshakeTimeToComplete: convert(Number, o.HandshakeTimeToComplete ?? 0, "HandshakeComplete"),
     CustomerMessage: typeof o.CustomerMessage === "string" ? o.CustomerMessage : "",
   };
 }

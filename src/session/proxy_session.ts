@@ -57,6 +57,8 @@ export class ProxySession {
   readonly #done = Promise.withResolvers<ProxyOutcome>();
   #transport: Transport | undefined;
   #token: string;
+  /** Flag TerminateSession was sent: a socket closing now is the end, not a drop. */
+  #terminating = false;
 
   constructor(options: ProxySessionOptions) {
     this.#options = options;
@@ -118,6 +120,7 @@ export class ProxySession {
   async #terminateQuietly(): Promise<void> {
     if (this.port.state !== "ready" || this.channel.state === "closed") return;
     try {
+      this.#terminating = true;
       await this.port.terminate();
       await this.channel.drain(500);
     } catch {
@@ -206,6 +209,13 @@ export class ProxySession {
     // A channel_closed received just before the close ends the session: no reconnect.
     await this.channel.idle();
     if (this.state !== "open" || transport !== this.#transport) return;
+    if (this.#terminating) {
+      // The agent ended the session we asked it to end; its channel_closed may be lost with the
+      // connection. Resuming would fail ("cannot be resumed"), so stop waiting for the flag's ack.
+      this.#options.logger.debug(`${reason} after TerminateSession; not reconnecting`);
+      this.channel.close();
+      return;
+    }
     this.#options.logger.debug(`${reason}; reconnecting`);
     this.state = "reconnecting";
     this.reconnects++;

@@ -57,6 +57,8 @@ export class WebSocketClient {
   #pending: Uint8Array[] = [];
   #writing = false;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #writeFailed = false;
+  #failTimer: ReturnType<typeof setTimeout> | undefined;
   #pongDeadline: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(conn: Deno.Conn, options: WebSocketClientOptions, leftover: Uint8Array) {
@@ -84,7 +86,8 @@ export class WebSocketClient {
       } catch { /* already closed */ }
     }, timeoutMs);
     try {
-      conn = await dial(target, options.env);
+      // dial reports the proxy socket as soon as it exists, so the timer can close it too.
+      conn = await dial(target, options.env, abort.signal, (opened) => conn = opened);
       const leftover = await handshake(conn, target, options.userAgent ?? "ssmssh");
       return new WebSocketClient(conn, options, leftover);
     } catch (error) {
@@ -100,7 +103,7 @@ export class WebSocketClient {
 
   /** Sends a text (string) or binary message. Throws if the socket is not open. */
   send(data: string | Uint8Array): void {
-    if (this.state !== "open") throw new Error("websocket is not open");
+    if (this.state !== "open" || this.#writeFailed) throw new Error("websocket is not open");
     const opcode = typeof data === "string" ? Opcode.Text : Opcode.Binary;
     this.#write(
       encodeFrame(opcode, typeof data === "string" ? encoder.encode(data) : data, mask()),
@@ -167,11 +170,14 @@ export class WebSocketClient {
         return;
       case Opcode.Close: {
         const code = frame.payload.length >= 2 ? (frame.payload[0] << 8) | frame.payload[1] : 1005;
-        if (this.state === "open") {
-          this.#write(encodeFrame(Opcode.Close, frame.payload.slice(0, 2), mask()));
-          return this.#terminate(`the server closed the websocket (code ${code})`);
-        }
-        return this.#shutdown();
+        if (this.state !== "open") return this.#shutdown();
+        // Echo the Close (RFC 6455 §5.5.1) and close the socket once it is written: closing at
+        // once would cancel the write.
+        this.#write(encodeFrame(Opcode.Close, frame.payload.slice(0, 2), mask()));
+        this.state = "closing";
+        this.#stopTimers();
+        void this.#flushed().finally(() => this.#shutdown());
+        return this.#options.onClose(`the server closed the websocket (code ${code})`);
       }
       case Opcode.Text:
       case Opcode.Binary:
@@ -210,6 +216,7 @@ export class WebSocketClient {
 
   /** Queues bytes; frames queued while a write is in flight go out together in one write. */
   #write(bytes: Uint8Array): void {
+    if (this.#writeFailed) return;
     this.#pending.push(bytes);
     this.bufferedAmount += bytes.length;
     if (!this.#writing) void this.#drainWrites();
@@ -227,7 +234,12 @@ export class WebSocketClient {
         this.bufferedAmount -= batch.length;
       }
     } catch (error) {
-      this.#terminate(`write failed: ${(error as Error).message}`);
+      // Frames the server sent before the reset (channel_closed, say) may still be unread: give
+      // the read loop a moment to deliver them and report the end itself.
+      const reason = `write failed: ${(error as Error).message}`;
+      this.#pending = [];
+      this.#writeFailed = true;
+      this.#failTimer = setTimeout(() => this.#terminate(reason), 250);
     } finally {
       this.#writing = false;
     }
@@ -258,12 +270,18 @@ export class WebSocketClient {
 
   #stopTimers(): void {
     clearInterval(this.#pingTimer);
+    clearTimeout(this.#failTimer);
     clearTimeout(this.#pongDeadline);
     this.#pongDeadline = undefined;
   }
 }
 
-async function dial(target: URL, env: (name: string) => string | undefined): Promise<Deno.Conn> {
+async function dial(
+  target: URL,
+  env: (name: string) => string | undefined,
+  signal: AbortSignal,
+  opened: (conn: Deno.Conn) => void,
+): Promise<Deno.Conn> {
   const hostname = target.hostname.replace(/^\[|\]$/g, "");
   const port = Number(target.port || defaultPort(target.protocol));
   const secure = target.protocol === "wss:";
@@ -272,26 +290,32 @@ async function dial(target: URL, env: (name: string) => string | undefined): Pro
   if (!proxy) {
     return secure
       ? await Deno.connectTls({ hostname, port, caCerts })
-      : await Deno.connect({ hostname, port });
+      : await Deno.connect({ hostname, port, signal });
   }
   const proxyConn = await Deno.connect({
     hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
     port: Number(proxy.port || 80),
+    signal,
   });
+  opened(proxyConn);
   try {
     await connectTunnel(proxyConn, `${target.hostname}:${port}`, proxy);
   } catch (error) {
-    proxyConn.close();
+    try {
+      proxyConn.close();
+    } catch { /* the connect timer closed it */ }
     throw error;
   }
   return secure ? await Deno.startTls(proxyConn, { hostname, caCerts }) : proxyConn;
 }
 
 async function connectTunnel(conn: Deno.Conn, authority: string, proxy: URL): Promise<void> {
+  // UTF-8, as curl and fetch send it; btoa alone throws on characters outside Latin-1.
+  const credentials = encoder.encode(
+    `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`,
+  );
   const auth = proxy.username
-    ? `Proxy-Authorization: Basic ${
-      btoa(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`)
-    }\r\n`
+    ? `Proxy-Authorization: Basic ${btoa(String.fromCharCode(...credentials))}\r\n`
     : "";
   await writeAll(
     conn,
