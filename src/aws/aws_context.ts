@@ -15,7 +15,7 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { EC2InstanceConnectClient } from "@aws-sdk/client-ec2-instance-connect";
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { credentialProvider } from "./credentials.ts";
 import { SsmsshError } from "../errors.ts";
 
 /** Where to sign in and which region to use; undefined means the SDK's defaults. */
@@ -26,20 +26,30 @@ export interface AwsOptions {
   caBundle?: string;
 }
 
-/** The clients a command needs. */
+/** Configuration every client of one run shares: credentials, HTTP handler, region. */
+export type AwsClientConfig = {
+  region?: string;
+  profile?: string;
+  credentials: ReturnType<typeof credentialProvider>;
+  requestHandler: FetchHttpHandler;
+  maxAttempts: number;
+};
+
+/** The clients a command needs; `config` builds any other client (`new STSClient(config)`). */
 export interface AwsContext {
+  config: AwsClientConfig;
   ssm: SSMClient;
   ec2InstanceConnect: EC2InstanceConnectClient;
 }
 
 /** Builds the clients with one shared credential provider and HTTP handler. */
 export function createAwsContext(options: AwsOptions): AwsContext {
-  const credentials = defaultProvider({ profile: options.profile });
+  const credentials = credentialProvider(options);
   const requestHandler = new FetchHttpHandler({
     requestTimeout: 20000,
     requestInit: httpClientInit(options.caBundle),
   });
-  const config = {
+  const config: AwsClientConfig = {
     region: options.region,
     profile: options.profile,
     credentials,
@@ -47,6 +57,7 @@ export function createAwsContext(options: AwsOptions): AwsContext {
     maxAttempts: 3,
   };
   return {
+    config,
     ssm: new SSMClient(config),
     ec2InstanceConnect: new EC2InstanceConnectClient(config),
   };

@@ -21,6 +21,8 @@ import {
 } from "../config/ssh_config_file.ts";
 import { SsmsshError } from "../errors.ts";
 import { selfArgv } from "./self_command.ts";
+import { Command } from "commander";
+import type { CommandContext } from "./context.ts";
 
 /** Options of `ssmssh config`. */
 export interface ConfigOptions {
@@ -109,4 +111,32 @@ function describe(report: ConfigReport, options: ConfigOptions): string {
   }
   if (report.backupPath) lines.push(`Backup of the previous file: ${report.backupPath}`);
   return lines.join("\n") + "\n";
+}
+
+/** `ssmssh config [patterns…]`. */
+export function configCommand(ctx: CommandContext): Command {
+  return new Command("config")
+    .description("set up ~/.ssh/config so `ssh ec2-user@i-…` goes through ssmssh")
+    .argument("[patterns...]", "host patterns to route through ssmssh", ["i-*", "mi-*"])
+    .option("--user <name>", "default remote user for these hosts (e.g. ec2-user)")
+    .option("--region <region>", "AWS region to use for these hosts")
+    .option("--profile <profile>", "AWS profile to use for these hosts")
+    .option("--file <path>", "ssh config file to patch (default ~/.ssh/config)")
+    .option("--no-push-key", "use your own keys instead of ephemeral pushed keys")
+    .option("--dry-run", "show the exact changes without writing anything")
+    .option("--remove", "undo: remove the ssmssh block and file")
+    .action(async (patterns: string[], opts) => {
+      ctx.setExitCode(
+        await runConfig({
+          patterns,
+          user: opts.user,
+          region: opts.region,
+          profile: opts.profile,
+          file: opts.file,
+          pushKey: opts.pushKey,
+          dryRun: Boolean(opts.dryRun),
+          remove: Boolean(opts.remove),
+        }, ctx.deps.writeOut),
+      );
+    });
 }

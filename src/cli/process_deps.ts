@@ -8,7 +8,7 @@ import { createAwsContext } from "../aws/aws_context.ts";
 import { webSocketTransportFactory } from "../transport/websocket_transport.ts";
 import { reapExpiredKeys } from "../keys/key_store.ts";
 import { selfArgv } from "./self_command.ts";
-import type { CliDeps } from "./run.ts";
+import type { CliDeps } from "./context.ts";
 
 const encoder = new TextEncoder();
 

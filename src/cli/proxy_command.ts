@@ -19,7 +19,11 @@ import type { AwsContext, AwsOptions } from "../aws/aws_context.ts";
 import type { TransportFactory } from "../transport/websocket_transport.ts";
 import type { ByteSink } from "../session/port_session.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseTarget, type Target } from "./target.ts";
+import { parsePort, parseTarget, type Target } from "./target.ts";
+import { Command } from "commander";
+import type { CommandContext } from "./context.ts";
+import { keyDirFor } from "./config_command.ts";
+import { defaultSshDir } from "../config/ssh_config_file.ts";
 
 /** Options of `ssmssh proxy`. */
 export interface ProxyOptions extends AwsOptions {
@@ -124,4 +128,39 @@ async function pushKey(
     `key ${key.path}: ${key.action}, valid until ${new Date(key.expiresAt).toISOString()}`,
   );
   return key;
+}
+
+/** `ssmssh proxy <target>`. */
+export function proxyCommand(ctx: CommandContext): Command {
+  return new Command("proxy")
+    .description("act as an OpenSSH ProxyCommand: ssmssh proxy %h --port %p --user %r")
+    .argument("<target>", "instance id (i-…) or managed node id (mi-…)")
+    .option("-p, --port <port>", "port sshd listens on, on the instance", "22")
+    .option("--user <name>", "OS user the pushed key is for (pass %r)", "ec2-user")
+    .option("--no-push-key", "do not push an ephemeral key with EC2 Instance Connect")
+    .option("--key-dir <dir>", "ephemeral key store (default ~/.ssh/ssmssh/keys)")
+    .option("--region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .option("--profile <profile>", "AWS profile (default: AWS_PROFILE or default)")
+    .option("--document <name>", "Session document", "AWS-StartSSHSession")
+    .option("--reason <text>", "reason recorded with the session, for audit trails")
+    .option("-v, --verbose", "write diagnostics to stderr")
+    .action(async (target: string, opts) => {
+      const { deps } = ctx;
+      const validity = Number(deps.env("SSMSSH_PUSH_VALIDITY_SECONDS"));
+      ctx.setExitCode(
+        await runProxy({
+          target,
+          port: parsePort(opts.port),
+          user: opts.user,
+          pushKey: opts.pushKey,
+          keyDir: opts.keyDir ?? keyDirFor(defaultSshDir()),
+          keyValidityMs: validity > 0 ? validity * 1000 : undefined,
+          region: opts.region,
+          profile: opts.profile,
+          caBundle: deps.env("AWS_CA_BUNDLE") || undefined,
+          document: opts.document,
+          reason: opts.reason,
+        }, { ...deps, logger: ctx.logger(opts.verbose) }),
+      );
+    });
 }

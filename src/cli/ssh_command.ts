@@ -12,6 +12,10 @@
 import { joinPath } from "../config/ssh_config_file.ts";
 import { selfArgv } from "./self_command.ts";
 import { buildProxyCommand } from "../config/proxy_command.ts";
+import { Command } from "commander";
+import type { CommandContext } from "./context.ts";
+import { keyDirFor } from "./config_command.ts";
+import { defaultSshDir } from "../config/ssh_config_file.ts";
 
 /** Options of `ssmssh ssh`. */
 export interface SshOptions {
@@ -45,4 +49,28 @@ export function sshArgv(options: SshOptions): string[] {
     : [undefined, options.destination];
   if (!user) args.push("-l", "ec2-user");
   return [...args, ...(user ? [`${user}@${host}`] : [host]), ...options.sshArgs];
+}
+
+/** `ssmssh ssh <destination> [-- ssh args…]`. */
+export function sshCommand(ctx: CommandContext): Command {
+  return new Command("ssh")
+    .description("run ssh through ssmssh without any ssh config: ssmssh ssh i-… -- uptime")
+    .argument("<destination>", "[user@]instance id (user defaults to ec2-user)")
+    .argument("[ssh-args...]", "arguments for ssh, after --")
+    .option("--no-push-key", "do not push an ephemeral key")
+    .option("--key-dir <dir>", "ephemeral key store (default ~/.ssh/ssmssh/keys)")
+    .option("--region <region>", "AWS region")
+    .option("--profile <profile>", "AWS profile")
+    .action(async (destination: string, sshArgs: string[], opts) => {
+      ctx.setExitCode(
+        await ctx.deps.runSsh(sshArgv({
+          destination,
+          sshArgs,
+          keyDir: opts.keyDir ?? keyDirFor(defaultSshDir()),
+          pushKey: opts.pushKey,
+          region: opts.region,
+          profile: opts.profile,
+        })),
+      );
+    });
 }
