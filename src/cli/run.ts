@@ -16,6 +16,7 @@ import { proxyCommand } from "./proxy_command.ts";
 import { configCommand } from "./config_command.ts";
 import { sshCommand } from "./ssh_command.ts";
 import { keysCommand } from "./keys_command.ts";
+import { completionsCommand } from "./completions_command.ts";
 import { CLIENT_VERSION } from "../session/handshake.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -31,6 +32,7 @@ export const COMMANDS: CommandBuilder[] = [
   configCommand,
   sshCommand,
   keysCommand,
+  completionsCommand,
 ];
 
 /** The whole command tree for one run (also used to generate shell completions). */
@@ -40,10 +42,21 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     .description("SSH to AWS instances through Session Manager, with no plugin and no keys")
     .version(VERSION_LINE, "-V, --version")
     .exitOverride()
-    .configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr })
-    .showHelpAfterError("(run `ssmssh --help` for usage)");
-  for (const build of COMMANDS) program.addCommand(build(ctx));
+    .configureOutput({
+      writeOut: deps.writeOut,
+      writeErr: deps.writeErr,
+      outputError: (text, write) => write(`ssmssh: ${text.replace(/^error: /, "")}`),
+    })
+    .showHelpAfterError("hint: run `ssmssh --help` (or `ssmssh <command> --help`) for usage");
+  for (const build of COMMANDS) program.addCommand(inherit(build(ctx), program));
   return program;
+}
+
+/** Subcommands built on their own get the root's exit override and output, recursively. */
+function inherit(command: Command, parent: Command): Command {
+  command.copyInheritedSettings(parent);
+  for (const sub of command.commands) inherit(sub, command);
+  return command;
 }
 
 /** Runs the command line `args` and resolves the exit code. */
