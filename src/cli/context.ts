@@ -5,7 +5,8 @@
  */
 
 import type { Command } from "commander";
-import { type Logger, type LogLevel, stderrLogger } from "../log/logger.ts";
+import { fileLogger, type Logger, type LogLevel, stderrLogger, teeLogger } from "../log/logger.ts";
+import { SsmsshError } from "../errors.ts";
 import type { ProxyDeps } from "./proxy_command.ts";
 
 /** Process-level dependencies of every command. */
@@ -22,7 +23,10 @@ export interface CliDeps extends Omit<ProxyDeps, "logger"> {
 export interface CommandContext {
   deps: CliDeps;
   setExitCode(code: number): void;
-  /** The stderr logger: debug with `verbose`, else SSMSSH_LOG, else info. */
+  /**
+   * The logger: stderr at debug with `verbose`, else SSMSSH_LOG, else info; plus every debug line
+   * appended to SSMSSH_LOG_FILE when that is set.
+   */
   logger(verbose?: boolean): Logger;
 }
 
@@ -34,7 +38,20 @@ export function commandContext(deps: CliDeps, setExitCode: (code: number) => voi
   return {
     deps,
     setExitCode,
-    logger: (verbose) => stderrLogger(logLevel(verbose, deps), deps.writeErr),
+    logger: (verbose) => {
+      const stderr = stderrLogger(logLevel(verbose, deps), deps.writeErr);
+      const path = deps.env("SSMSSH_LOG_FILE");
+      if (!path) return stderr;
+      try {
+        return teeLogger(stderr, fileLogger(path));
+      } catch (error) {
+        throw new SsmsshError(
+          "config",
+          `Cannot write the log file ${path}: ${(error as Error).message}`,
+          "Point SSMSSH_LOG_FILE at a writable file, or unset it",
+        );
+      }
+    },
   };
 }
 

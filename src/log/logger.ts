@@ -36,5 +36,24 @@ export function stderrLogger(
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
+/** A logger that sends every line to each of `loggers`. */
+export function teeLogger(...loggers: Logger[]): Logger {
+  return {
+    debug: (m) => loggers.forEach((l) => l.debug(m)),
+    info: (m) => loggers.forEach((l) => l.info(m)),
+    warn: (m) => loggers.forEach((l) => l.warn(m)),
+    error: (m) => loggers.forEach((l) => l.error(m)),
+  };
+}
+
+/** A debug-level logger appending timestamped lines to `path` (created 0600). */
+export function fileLogger(path: string): Logger {
+  const encoder = new TextEncoder();
+  const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+  return stderrLogger("debug", (line) => {
+    file.writeSync(encoder.encode(`${new Date().toISOString()} [${Deno.pid}] ${line}`));
+  });
+}
+
 /** A logger that drops everything. */
 export const silentLogger: Logger = stderrLogger("silent", () => {});

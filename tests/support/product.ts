@@ -69,12 +69,12 @@ export function sshVia(
   env: Record<string, string>,
   host: string,
   command: string[],
-  options: { entry?: string; extra?: string[] } = {},
+  options: { entry?: string; extra?: string[]; proxyArgs?: string[] } = {},
 ): Promise<Result> {
   return runCommand("ssh", [
     ...(options.extra ?? []),
     "-o",
-    `ProxyCommand=${proxyCommand(options.entry)}`,
+    `ProxyCommand=${proxyCommand(options.entry, options.proxyArgs)}`,
     "-p",
     String(sshd.port),
     ...sshClientArgs(sshd, host),
