@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PERMISSIONS, TARGETS } from "./targets.ts";
+import { PERMISSIONS, TARGETS, V8_FLAGS } from "./targets.ts";
 
 const wanted = Deno.args.length > 0 ? Deno.args : [...TARGETS];
 await Deno.mkdir("dist", { recursive: true });
@@ -16,7 +16,7 @@ for (const target of wanted) {
     Deno.exit(2);
   }
   const output = `dist/ssmssh-${target}${target.includes("windows") ? ".exe" : ""}`;
-  const args = ["compile", "--quiet", "--no-check", ...PERMISSIONS, "--target", target];
+  const args = ["compile", "--quiet", "--no-check", V8_FLAGS, ...PERMISSIONS, "--target", target];
   const status = await new Deno.Command(Deno.execPath(), {
     args: [...args, "--output", output, "main.ts"],
   }).spawn().status;

@@ -5,7 +5,7 @@
  * @module
  */
 
-export { PERMISSIONS } from "../src/cli/self_command.ts";
+export { PERMISSIONS, V8_FLAGS } from "../src/cli/self_command.ts";
 
 /** `deno compile --target` values, one per release artifact. */
 export const TARGETS = [

@@ -5,7 +5,7 @@
  */
 
 import { sshClientArgs, type SshdInfo } from "../../emulator/sshd.ts";
-import { PERMISSIONS } from "../../scripts/targets.ts";
+import { PERMISSIONS, V8_FLAGS } from "../../scripts/targets.ts";
 
 /** The entry point of the source tree. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
@@ -20,7 +20,16 @@ export function shellQuote(s: string): string {
 export function productArgv(entry = MAIN_TS): string[] {
   // A bundle must stand alone: no deno.json, no npm or remote modules.
   const closed = entry === MAIN_TS ? [] : ["--no-config", "--no-remote", "--no-npm"];
-  return [Deno.execPath(), "run", "--quiet", "--no-prompt", ...closed, ...PERMISSIONS, entry];
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-prompt",
+    ...closed,
+    V8_FLAGS,
+    ...PERMISSIONS,
+    entry,
+  ];
 }
 
 /**
