@@ -184,6 +184,7 @@ export class AgentSession {
     if (failed) return this.terminate(`Handshake failed: ${failed.Error}`);
     try {
       this.#conn = await Deno.connect({ hostname: "127.0.0.1", port: this.#options.portNumber });
+      this.#conn.setNoDelay(true);
     } catch (error) {
       return this.terminate(`Unable to connect to specified port: ${(error as Error).message}`);
     }
@@ -197,13 +198,20 @@ export class AgentSession {
 
   async #pumpFromTarget(conn: Deno.TcpConn): Promise<void> {
     const buffer = new Uint8Array(1024);
+    // Pacing like the agent's 1 ms sleep per chunk, kept on schedule (chunk i leaves no earlier
+    // than start + i·pace) so the limit is exactly 1 KiB per `pace` ms despite timer slack.
+    let paceStart = 0;
+    let chunks = 0;
     try {
       while (this.state === "forwarding") {
         const n = await conn.read(buffer);
         if (n === null) break;
         await this.channel.send(PayloadType.Output, buffer.slice(0, n));
         const pace = this.#options.faults.paceMsPerChunk ?? 0;
-        if (pace > 0) await new Promise((resolve) => setTimeout(resolve, pace));
+        if (pace <= 0) continue;
+        if (chunks++ === 0) paceStart = performance.now();
+        const due = paceStart + chunks * pace - performance.now();
+        if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
       }
       await this.channel.drain(2000);
     } catch {

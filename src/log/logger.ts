@@ -30,7 +30,12 @@ export function stderrLogger(
 ): Logger {
   const at = (wanted: LogLevel) => (message: string) => {
     if (RANK[wanted] >= RANK[level]) {
-      write(`ssmssh: ${wanted === "info" ? "" : `${wanted}: `}${message}\n`);
+      const label = wanted === "info"
+        ? ""
+        : wanted === "debug"
+        ? `debug: [${Math.round(performance.now())} ms] `
+        : `${wanted}: `;
+      write(`ssmssh: ${label}${message}\n`);
     }
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };

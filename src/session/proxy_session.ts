@@ -92,7 +92,8 @@ export class ProxySession {
       this.#startHandshakeTimer();
       this.#pump(pumpAbort.signal);
       const outcome = await this.#done.promise;
-      if (outcome.kind === "aborted") await this.#terminateQuietly();
+      // ssh has gone (SIGHUP): tell the agent, but do not linger for its answer.
+      if (outcome.kind === "aborted") await this.#terminateQuietly(100);
       return outcome;
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -117,12 +118,12 @@ export class ProxySession {
     }, (error) => this.#fail(error));
   }
 
-  async #terminateQuietly(): Promise<void> {
+  async #terminateQuietly(waitMs = 500): Promise<void> {
     if (this.port.state !== "ready" || this.channel.state === "closed") return;
     try {
       this.#terminating = true;
       await this.port.terminate();
-      await this.channel.drain(500);
+      await this.channel.drain(waitMs);
     } catch {
       // Best effort: the service ends idle sessions anyway.
     }
@@ -140,7 +141,10 @@ export class ProxySession {
       );
     }, handshakeTimeoutMs);
     const clear = () => clearTimeout(timer);
-    this.port.handshakeComplete.then(clear, (error) => {
+    this.port.handshakeComplete.then(() => {
+      clear();
+      this.#options.logger.debug("handshake complete");
+    }, (error) => {
       clear();
       this.#fail(error);
     });
@@ -202,6 +206,7 @@ export class ProxySession {
     this.#transport = transport;
     this.state = "open";
     this.channel.attach(transport);
+    this.#options.logger.debug("data channel open");
   }
 
   async #onTransportClosed(transport: Transport, reason: string): Promise<void> {

@@ -287,16 +287,19 @@ async function dial(
   const secure = target.protocol === "wss:";
   const caCerts = await extraCaCerts(env);
   const proxy = proxyFor(target, env);
+  // Small frames must not wait for Nagle's algorithm: every SSH round trip would pay for it.
   if (!proxy) {
-    return secure
-      ? await Deno.connectTls({ hostname, port, caCerts })
-      : await Deno.connect({ hostname, port, signal });
+    const tcp = await Deno.connect({ hostname, port, signal });
+    tcp.setNoDelay(true);
+    opened(tcp);
+    return secure ? await Deno.startTls(tcp, { hostname, caCerts }) : tcp;
   }
   const proxyConn = await Deno.connect({
     hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
     port: Number(proxy.port || 80),
     signal,
   });
+  proxyConn.setNoDelay(true);
   opened(proxyConn);
   try {
     await connectTunnel(proxyConn, `${target.hostname}:${port}`, proxy);

@@ -25,9 +25,9 @@ Deno.test("debug logs on stderr and in SSMSSH_LOG_FILE hold no secrets", async (
       proxyArgs: ["--user", "%r", "--key-dir", keyDir, "-v"],
     });
     assertEquals(r.stdout, "logged\n", r.stderr);
-    assertStringIncludes(r.stderr, "ssmssh: debug: started session");
+    assertStringIncludes(r.stderr, "] started session");
     const file = await Deno.readTextFile(logFile);
-    assertStringIncludes(file, "ssmssh: debug: started session");
+    assertStringIncludes(file, "] started session");
     assertEquals((await Deno.stat(logFile)).mode! & 0o777, 0o600);
     const key = await Deno.readTextFile(`${keyDir}/${sshd.user}@${INSTANCE}`);
     const secrets = [

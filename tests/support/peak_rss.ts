@@ -28,6 +28,14 @@ if (import.meta.main) {
     stderr: "inherit",
   })
     .spawn();
+  // ssh ends its ProxyCommand with SIGHUP: pass it on and still write the result.
+  for (const signal of ["SIGHUP", "SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    });
+  }
   let peak = 0;
   const timer = setInterval(async () => {
     peak = Math.max(peak, await vmHwmKiB(child.pid));
