@@ -1,8 +1,9 @@
 /**
  * The local Session Manager emulator: one loopback HTTP server that answers the SSM and EC2
  * Instance Connect JSON APIs and serves the data-channel websocket, where {@linkcode AgentSession}
- * plays the agent. Point the SDK at it with AWS_ENDPOINT_URL_SSM and
- * AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT ({@linkcode Emulator.env}). Test/demo infrastructure only.
+ * plays the agent; STS's form-encoded POSTs go to {@linkcode StsEmulator}. Point the SDK at it with
+ * AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT, AWS_ENDPOINT_URL_STS (and _SSO)
+ * ({@linkcode Emulator.env}). Test/demo infrastructure only.
  *
  * @example
  * ```ts
@@ -16,6 +17,14 @@ import { AgentSession } from "./agent.ts";
 import type { Faults } from "./faults.ts";
 import { ApiError, handleApiRequest, type Operation } from "./ssm_api.ts";
 import { InstanceConnectKeys } from "./instance_connect.ts";
+import { type EmulatorInstance, inventoryOperations, onlineInstanceIds } from "./inventory.ts";
+import {
+  isSsoPortalRequest,
+  isStsRequest,
+  signingAccessKeyId,
+  StsEmulator,
+  type StsOptions,
+} from "./sts.ts";
 
 /** Options of {@linkcode startEmulator}. */
 export interface EmulatorOptions {
@@ -23,6 +32,11 @@ export interface EmulatorOptions {
   faults?: Faults;
   /** Instances that exist and are online. Undefined: every well-formed id is online. */
   onlineInstances?: string[];
+  /**
+   * Instances registered with SSM, for DescribeInstanceInformation and the tagging API's
+   * GetResources; unless `onlineInstances` is given, the Online ones are those that accept sessions.
+   */
+  instances?: EmulatorInstance[];
   /** Operations (e.g. "AmazonSSM.StartSession") that answer AccessDeniedException. */
   denied?: string[];
   agentVersion?: string;
@@ -35,6 +49,8 @@ export interface EmulatorOptions {
    * long they stay (default 60 s). Without it, SendSSHPublicKey succeeds and stores nothing.
    */
   instanceConnect?: { keysDir: string; windowMs?: number };
+  /** STS (AssumeRole with MFA, GetCallerIdentity) and the SSO portal; see StsOptions. */
+  sts?: StsOptions;
 }
 
 /** A session as the emulator's service side sees it. */
@@ -59,8 +75,10 @@ export interface Emulator extends AsyncDisposable {
   sessions: Map<string, EmulatorSession>;
   /** Keys pushed with SendSSHPublicKey, when `instanceConnect` is set. */
   instanceConnect?: InstanceConnectKeys;
-  /** Every API call received, in order (operation and input). */
-  calls: Array<{ operation: string; input: Record<string, unknown> }>;
+  /** The STS side: credentials issued by AssumeRole. */
+  sts: StsEmulator;
+  /** Every API call received, in order (operation, input, and the access key that signed it). */
+  calls: Array<{ operation: string; input: Record<string, unknown>; accessKeyId?: string }>;
   /** Resolves when `count` sessions have ended. */
   stop(): Promise<void>;
 }
@@ -73,11 +91,19 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
   const sessions = new Map<string, EmulatorSession>();
   const calls: Emulator["calls"] = [];
   const faults: Faults = options.faults ?? {};
-  const online = options.onlineInstances ? new Set(options.onlineInstances) : undefined;
+  const online = options.onlineInstances
+    ? new Set(options.onlineInstances)
+    : options.instances
+    ? new Set(onlineInstanceIds(options.instances))
+    : undefined;
   const denied = new Set(options.denied ?? []);
   const instanceConnect = options.instanceConnect
     ? new InstanceConnectKeys(options.instanceConnect.keysDir, options.instanceConnect.windowMs)
     : undefined;
+  const sts = new StsEmulator(
+    options.sts ?? {},
+    (operation, input, accessKeyId) => calls.push({ operation, input, accessKeyId }),
+  );
   let baseUrl = "";
   let wsBase = "";
 
@@ -117,7 +143,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
           operation.replace("AmazonSSM.", "ssm:").replace(
             "AWSEC2InstanceConnectService.",
             "ec2-instance-connect:",
-          )
+          ).replace("ResourceGroupsTaggingAPI_20170126.", "tag:")
         }`,
       );
     }
@@ -171,6 +197,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
       });
       return { RequestId: crypto.randomUUID(), Success: true };
     },
+    ...inventoryOperations(options.instances ?? []),
   };
   for (const name of Object.keys(operations)) operations[name] = guard(name, operations[name]);
 
@@ -180,10 +207,14 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
     if (url.pathname.startsWith("/v1/data-channel/")) {
       return openDataChannel(request, url, sessions);
     }
+    if (isStsRequest(request)) return sts.handle(request);
+    if (isSsoPortalRequest(request)) return sts.handleSsoPortal(request);
+    if (options.sts?.requireIssuedCredentials && !sts.accepts(request)) return sts.rejectUnissued();
+    const accessKeyId = signingAccessKeyId(request);
     return handleApiRequest(
       request,
       operations,
-      (operation, input) => calls.push({ operation, input }),
+      (operation, input) => calls.push({ operation, input, accessKeyId }),
     );
   });
   const port = server.addr.port;
@@ -203,9 +234,13 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
     sessions,
     calls,
     instanceConnect,
+    sts,
     env: {
       AWS_ENDPOINT_URL_SSM: baseUrl,
       AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: baseUrl,
+      AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: baseUrl,
+      AWS_ENDPOINT_URL_STS: baseUrl,
+      AWS_ENDPOINT_URL_SSO: baseUrl,
       AWS_ACCESS_KEY_ID: "AKIAEMULATOR00000000",
       AWS_SECRET_ACCESS_KEY: "emulator-secret-key",
       AWS_REGION: "us-east-1",

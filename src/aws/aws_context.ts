@@ -15,8 +15,9 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { EC2InstanceConnectClient } from "@aws-sdk/client-ec2-instance-connect";
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
-import { credentialProvider } from "./credentials.ts";
+import { credentialProvider, type SignIn } from "./credentials.ts";
 import { SsmsshError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
 
 /** Where to sign in and which region to use; undefined means the SDK's defaults. */
 export interface AwsOptions {
@@ -24,6 +25,8 @@ export interface AwsOptions {
   profile?: string;
   /** PEM bundle of extra trusted CAs (AWS_CA_BUNDLE), e.g. a corporate TLS proxy's. */
   caBundle?: string;
+  /** Where sign-in diagnostics go (credential cache, the SDK's provider chain) with -v. */
+  logger?: Logger;
 }
 
 /** Configuration every client of one run shares: credentials, HTTP handler, region. */
@@ -42,9 +45,12 @@ export interface AwsContext {
   ec2InstanceConnect: EC2InstanceConnectClient;
 }
 
-/** Builds the clients with one shared credential provider and HTTP handler. */
-export function createAwsContext(options: AwsOptions): AwsContext {
-  const credentials = credentialProvider(options);
+/**
+ * Builds the clients with one shared credential provider and HTTP handler. `signIn` brings the
+ * MFA prompt and the credential cache (the CLI's; tests and library use go without).
+ */
+export function createAwsContext(options: AwsOptions, signIn: SignIn = {}): AwsContext {
+  const credentials = credentialProvider(options, { logger: options.logger, ...signIn });
   const requestHandler = new FetchHttpHandler({
     requestTimeout: 20000,
     requestInit: httpClientInit(options.caBundle),

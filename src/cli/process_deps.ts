@@ -5,6 +5,9 @@
  */
 
 import { createAwsContext } from "../aws/aws_context.ts";
+import type { SignIn } from "../aws/credentials.ts";
+import { credentialCacheDir } from "../aws/credential_cache.ts";
+import { askMfaCode } from "./terminal_prompt.ts";
 import { webSocketTransportFactory } from "../transport/websocket_transport.ts";
 import { reapExpiredKeys } from "../keys/key_store.ts";
 import { selfArgv } from "./self_command.ts";
@@ -28,8 +31,13 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
   }
   const reaps = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
   const stdout = Deno.stdout.writable.getWriter();
+  // MFA codes are asked on the terminal, never on stdio (ssh's); assumed roles are cached.
+  const signIn: SignIn = {
+    askMfaCode: (request) => askMfaCode(request, { signal: abort.signal }),
+    cacheDir: credentialCacheDir((name) => Deno.env.get(name)),
+  };
   const deps: CliDeps = {
-    aws: createAwsContext,
+    aws: (options) => createAwsContext(options, signIn),
     connect: webSocketTransportFactory((name) => Deno.env.get(name)),
     stdin: Deno.stdin.readable,
     stdout: { write: (bytes) => stdout.write(bytes) },

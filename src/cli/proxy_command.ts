@@ -19,8 +19,17 @@ import type { AwsContext, AwsOptions } from "../aws/aws_context.ts";
 import type { TransportFactory } from "../transport/websocket_transport.ts";
 import type { ByteSink } from "../session/port_session.ts";
 import type { Logger } from "../log/logger.ts";
-import { parsePort, parseTarget, type Target } from "./target.ts";
-import { Command } from "commander";
+import { parsePort } from "./target.ts";
+import {
+  awsTargetResolver,
+  keyHostFor,
+  parseTargetQuery,
+  type PickStrategy,
+  type ResolvedTarget,
+  type TargetCacheSettings,
+  targetCacheSettings,
+} from "./resolve_target.ts";
+import { Command, Option } from "commander";
 import type { CommandContext } from "./context.ts";
 import { keyDirFor } from "./config_command.ts";
 import { defaultSshDir } from "../config/ssh_config_file.ts";
@@ -39,6 +48,10 @@ export interface ProxyOptions extends AwsOptions {
   keyDir: string;
   /** How long a pushed key is valid (the service's 60 s; shorter against a test emulator). */
   keyValidityMs?: number;
+  /** Among several instances with the name, take the first online one (by id). */
+  pick?: PickStrategy;
+  /** Name lookup cache; undefined: every name is looked up. */
+  targetCache?: TargetCacheSettings;
 }
 
 /** What `proxy` needs from the process. */
@@ -55,8 +68,13 @@ export interface ProxyDeps {
 
 /** Runs one proxied SSH connection; resolves 0 on a normal end, throws SsmsshError otherwise. */
 export async function runProxy(options: ProxyOptions, deps: ProxyDeps): Promise<number> {
-  const target = parseTarget(options.target);
-  const aws = deps.aws(options);
+  const query = parseTargetQuery(options.target);
+  const aws = deps.aws({ ...options, logger: deps.logger });
+  const resolver = awsTargetResolver(aws, options);
+  const target = await resolver.resolve(query);
+  if (target.source !== "id") {
+    deps.logger.debug(`${target.host} is ${target.id} (${target.source})`);
+  }
   const [started, key] = await Promise.allSettled([
     startSession(aws.ssm, {
       target: target.id,
@@ -69,12 +87,17 @@ export async function runProxy(options: ProxyOptions, deps: ProxyDeps): Promise<
   if (key.status === "fulfilled" && key.value && key.value.action !== "reused") {
     deps.scheduleKeyReap(options.keyDir, key.value.expiresAt);
   }
-  if (started.status === "rejected") throw started.reason;
+  if (started.status === "rejected") {
+    if (target.source === "cache") await resolver.forget(query);
+    throw started.reason;
+  }
   if (key.status === "rejected") {
     await terminateSession(aws.ssm, started.value.sessionId).catch(() => {});
     throw key.reason;
   }
-  deps.logger.debug(`started session ${started.value.sessionId} to ${target.id}:${options.port}`);
+  deps.logger.debug(
+    `started session ${started.value.sessionId} to ${target.id}:${options.port}`,
+  );
   void reapExpiredKeys(options.keyDir).catch(() => {});
 
   const session = new ProxySession({
@@ -104,7 +127,7 @@ export async function runProxy(options: ProxyOptions, deps: ProxyDeps): Promise<
 }
 
 async function pushKey(
-  target: Target,
+  target: ResolvedTarget,
   options: ProxyOptions,
   aws: AwsContext,
   logger: Logger,
@@ -120,7 +143,7 @@ async function pushKey(
   const key = await prepareKey({
     dir: options.keyDir,
     user: options.user,
-    target: target.id,
+    target: keyHostFor(target),
     validityMs: options.keyValidityMs,
     push: (line) => sendSshPublicKey(aws.ec2InstanceConnect, target.id, options.user, line),
   });
@@ -134,7 +157,7 @@ async function pushKey(
 export function proxyCommand(ctx: CommandContext): Command {
   return new Command("proxy")
     .description("act as an OpenSSH ProxyCommand: ssmssh proxy %h --port %p --user %r")
-    .argument("<target>", "instance id (i-…) or managed node id (mi-…)")
+    .argument("<target>", "instance id (i-…, mi-…), Name tag (web-1) or tag:Key=Value")
     .option("-p, --port <port>", "port sshd listens on, on the instance", "22")
     .option("--user <name>", "OS user the pushed key is for (pass %r)", "ec2-user")
     .option("--no-push-key", "do not push an ephemeral key with EC2 Instance Connect")
@@ -143,6 +166,10 @@ export function proxyCommand(ctx: CommandContext): Command {
     .option("--profile <profile>", "AWS profile (default: AWS_PROFILE or default)")
     .option("--document <name>", "Session document", "AWS-StartSSHSession")
     .option("--reason <text>", "reason recorded with the session, for audit trails")
+    .addOption(
+      new Option("--pick <which>", "several instances with the name: take the first online one")
+        .choices(["first"]),
+    )
     .option("-v, --verbose", "write diagnostics to stderr")
     .action(async (target: string, opts) => {
       const { deps } = ctx;
@@ -160,6 +187,8 @@ export function proxyCommand(ctx: CommandContext): Command {
           caBundle: deps.env("AWS_CA_BUNDLE") || undefined,
           document: opts.document,
           reason: opts.reason,
+          pick: opts.pick,
+          targetCache: targetCacheSettings(deps.env),
         }, { ...deps, logger: ctx.logger(opts.verbose) }),
       );
     });

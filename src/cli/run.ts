@@ -16,6 +16,7 @@ import { proxyCommand } from "./proxy_command.ts";
 import { configCommand } from "./config_command.ts";
 import { sshCommand } from "./ssh_command.ts";
 import { keysCommand } from "./keys_command.ts";
+import { listCommand } from "./list_command.ts";
 import { completionsCommand } from "./completions_command.ts";
 import { CLIENT_VERSION } from "../session/handshake.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -31,6 +32,7 @@ export const COMMANDS: CommandBuilder[] = [
   proxyCommand,
   configCommand,
   sshCommand,
+  listCommand,
   keysCommand,
   completionsCommand,
 ];
