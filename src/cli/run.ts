@@ -17,6 +17,7 @@ import { configCommand } from "./config_command.ts";
 import { sshCommand } from "./ssh_command.ts";
 import { keysCommand } from "./keys_command.ts";
 import { listCommand } from "./list_command.ts";
+import { doctorCommand } from "./doctor_command.ts";
 import { completionsCommand } from "./completions_command.ts";
 import { CLIENT_VERSION } from "../session/handshake.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -33,6 +34,7 @@ export const COMMANDS: CommandBuilder[] = [
   configCommand,
   sshCommand,
   listCommand,
+  doctorCommand,
   keysCommand,
   completionsCommand,
 ];
