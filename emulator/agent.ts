@@ -2,7 +2,7 @@
  * The emulator's agent: plays amazon-ssm-agent (and MGS, for channel_closed and publication
  * messages) for one Port session. It uses the same DataChannel as the client, in the agent role,
  * runs the handshake, then forwards the stream to a TCP port on 127.0.0.1 (the test sshd),
- * reading it in 1 KiB chunks with optional agent-like pacing. Test/demo infrastructure only.
+ * sending it in 1 KiB chunks with optional agent-like pacing. Test/demo infrastructure only.
  * @module
  */
 
@@ -13,9 +13,12 @@ import {
   MessageType,
   PayloadType,
   PayloadTypeFlag,
+  STREAM_DATA_PAYLOAD_SIZE,
 } from "../src/protocol/message_type.ts";
 import { decodeFlag, decodeHandshakeResponse, encodeJson } from "../src/protocol/payloads.ts";
 import { deliverFiltered, type Faults, frameInfo } from "./faults.ts";
+import { CoalescingSink } from "../src/session/coalescing_sink.ts";
+import { Pacer } from "./pacer.ts";
 
 /** What an agent session needs. */
 export interface AgentSessionOptions {
@@ -41,6 +44,7 @@ export class AgentSession {
   readonly #options: AgentSessionOptions;
   #socket: WebSocket | undefined;
   #conn: Deno.TcpConn | undefined;
+  #target: CoalescingSink | undefined;
 
   constructor(options: AgentSessionOptions) {
     this.#options = options;
@@ -166,10 +170,11 @@ export class AgentSession {
     }
     if (payloadType === PayloadType.Output) {
       // Like the agent: stream data before the handshake completes is dropped (spec §7.3).
-      if (this.state === "forwarding") await writeAll(this.#conn!, payload);
+      if (this.state === "forwarding") await this.#target!.write(payload);
       return;
     }
     if (payloadType === PayloadType.Flag) {
+      await this.#target?.flushed(); // data sent before the flag reaches the target first
       const flag = decodeFlag(payload);
       if (flag === PayloadTypeFlag.TerminateSession) this.terminate();
       if (flag === PayloadTypeFlag.DisconnectToPort) this.#conn?.closeWrite().catch(() => {});
@@ -183,8 +188,10 @@ export class AgentSession {
     const failed = response.ProcessedClientActions.find((a) => a.ActionStatus !== 1);
     if (failed) return this.terminate(`Handshake failed: ${failed.Error}`);
     try {
-      this.#conn = await Deno.connect({ hostname: "127.0.0.1", port: this.#options.portNumber });
-      this.#conn.setNoDelay(true);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.#options.portNumber });
+      conn.setNoDelay(true);
+      this.#conn = conn;
+      this.#target = new CoalescingSink({ write: (bytes) => writeAll(conn, bytes) });
     } catch (error) {
       return this.terminate(`Unable to connect to specified port: ${(error as Error).message}`);
     }
@@ -197,21 +204,18 @@ export class AgentSession {
   }
 
   async #pumpFromTarget(conn: Deno.TcpConn): Promise<void> {
-    const buffer = new Uint8Array(1024);
-    // Pacing like the agent's 1 ms sleep per chunk, kept on schedule (chunk i leaves no earlier
-    // than start + i·pace) so the limit is exactly 1 KiB per `pace` ms despite timer slack.
-    let paceStart = 0;
-    let chunks = 0;
+    // Read in large blocks (one read per 64 KiB, not per KiB), send 1 KiB chunks like the agent.
+    const buffer = new Uint8Array(64 * STREAM_DATA_PAYLOAD_SIZE);
+    const pacer = new Pacer(this.#options.faults.paceMsPerChunk ?? 0);
     try {
       while (this.state === "forwarding") {
         const n = await conn.read(buffer);
         if (n === null) break;
-        await this.channel.send(PayloadType.Output, buffer.slice(0, n));
-        const pace = this.#options.faults.paceMsPerChunk ?? 0;
-        if (pace <= 0) continue;
-        if (chunks++ === 0) paceStart = performance.now();
-        const due = paceStart + chunks * pace - performance.now();
-        if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+        for (let offset = 0; offset < n; offset += STREAM_DATA_PAYLOAD_SIZE) {
+          const chunk = buffer.slice(offset, Math.min(n, offset + STREAM_DATA_PAYLOAD_SIZE));
+          await this.channel.send(PayloadType.Output, chunk);
+          await pacer.paced();
+        }
       }
       await this.channel.drain(2000);
     } catch {

@@ -52,7 +52,7 @@ export interface Faults {
   fromClient?: FrameFilter;
   /** Close the client's websocket after it has been sent this many frames (each once). */
   dropSocketAfterFrames?: number[];
-  /** Agent-like pacing: sleep this long after each 1 KiB chunk read from the target port. */
+  /** Agent-like pacing: this long per 1 KiB chunk from the target port, on average (pacer.ts). */
   paceMsPerChunk?: number;
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { CoalescingSink } from "../session/coalescing_sink.ts";
 import { createAwsContext } from "../aws/aws_context.ts";
 import type { SignIn } from "../aws/credentials.ts";
 import { credentialCacheDir } from "../aws/credential_cache.ts";
@@ -30,7 +31,8 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
     }
   }
   const reaps = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
-  const stdout = Deno.stdout.writable.getWriter();
+  const stdoutWriter = Deno.stdout.writable.getWriter();
+  const stdout = new CoalescingSink({ write: (bytes) => stdoutWriter.write(bytes) });
   // MFA codes are asked on the terminal, never on stdio (ssh's); assumed roles are cached.
   const signIn: SignIn = {
     askMfaCode: (request) => askMfaCode(request, { signal: abort.signal }),
@@ -40,7 +42,7 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
     aws: (options) => createAwsContext(options, signIn),
     connect: webSocketTransportFactory((name) => Deno.env.get(name)),
     stdin: Deno.stdin.readable,
-    stdout: { write: (bytes) => stdout.write(bytes) },
+    stdout,
     signal: abort.signal,
     env: (name) => Deno.env.get(name),
     writeOut: (text) => writeAllSync(Deno.stdout, text),
@@ -79,7 +81,8 @@ export function processDeps(): { deps: CliDeps; dispose: () => Promise<void> } {
       clearTimeout(timer);
       spawnReaper(dir, at + 50);
     }
-    await stdout.ready.catch(() => {});
+    await stdout.flushed(); // the session's last output reaches ssh before the process exits
+    await stdoutWriter.ready.catch(() => {});
   };
   return { deps, dispose };
 }

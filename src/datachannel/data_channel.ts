@@ -53,7 +53,12 @@ export interface DataChannelOptions {
   handlers: DataChannelHandlers;
   clock?: Clock;
   logger?: Logger;
-  /** Unacknowledged messages in flight before `send` waits (back-pressure, never dropping). */
+  /**
+   * Sequence numbers in flight, from the oldest unacknowledged message on, before `send` waits
+   * (back-pressure, never dropping). Counted as a span, not as unacknowledged messages: acks of
+   * messages past a gap must not let the sender run ahead until the peer's reorder buffer
+   * (10000 messages, spec §5.1) is full, or every early arrival after that is dropped.
+   */
   sendWindow?: number;
   reorderCapacity?: number;
   resendTickMs?: number;
@@ -108,6 +113,9 @@ export class DataChannel {
   #nextSequenceNumber = 0;
   #expectedSequenceNumber = 0;
   readonly #outgoing = new Map<number, Unacknowledged>();
+  /** The highest sequence number the peer acknowledged, and when an ack last arrived. */
+  #highestAcknowledged = -1;
+  #lastAcknowledgedAt = -Infinity;
   readonly #reorder = new Map<number, ClientMessage>();
   readonly #inbox: Uint8Array[] = [];
   #processing = false;
@@ -136,6 +144,12 @@ export class DataChannel {
     return this.#role === "client" ? MessageType.OutputStreamData : MessageType.InputStreamData;
   }
 
+  /** Sequence numbers from the oldest unacknowledged message to the next one to send. */
+  get #inFlight(): number {
+    const oldest = this.#outgoing.keys().next(); // insertion order is sequence order
+    return oldest.done ? 0 : this.#nextSequenceNumber - oldest.value;
+  }
+
   /** Messages sent but not yet acknowledged. */
   get unacknowledged(): number {
     return this.#outgoing.size;
@@ -144,9 +158,7 @@ export class DataChannel {
   /** Uses a new socket; everything unacknowledged is sent again on it (spec §10.2 step 5). */
   attach(sink: FrameSink): void {
     this.#sink = sink;
-    this.paused = false;
-    for (const entry of this.#outgoing.values()) entry.lastSent = -Infinity;
-    this.#resendDue();
+    this.#resume();
   }
 
   /** Forgets the socket; sends are buffered (up to the window) until the next attach. */
@@ -167,7 +179,7 @@ export class DataChannel {
    */
   async send(payloadType: number, payload: Uint8Array): Promise<void> {
     if (payload.length === 0) throw new ProtocolError("Cannot send an empty stream payload");
-    while (this.state === "open" && this.#outgoing.size >= this.#sendWindow) {
+    while (this.state === "open" && this.#inFlight >= this.#sendWindow) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     if (this.state === "closed") throw new Error("Cannot send: the data channel is closed");
@@ -233,7 +245,8 @@ export class DataChannel {
     try {
       let frame: Uint8Array | undefined;
       while (this.state === "open" && (frame = this.#inbox.shift()) !== undefined) {
-        await this.#process(frame);
+        const handshake = this.#process(frame);
+        if (handshake) await handshake;
       }
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
@@ -242,7 +255,8 @@ export class DataChannel {
     }
   }
 
-  async #process(frame: Uint8Array): Promise<void> {
+  /** Handles one frame; returns a promise only while a handshake message is being handled. */
+  #process(frame: Uint8Array): Promise<void> | void {
     let message: ClientMessage;
     try {
       message = decodeClientMessage(frame);
@@ -254,7 +268,7 @@ export class DataChannel {
     if (invalid) return this.#drop(`${message.messageType} #${message.sequenceNumber}: ${invalid}`);
     switch (message.messageType) {
       case this.#incomingType:
-        return await this.#receiveSequenced(message);
+        return this.#receiveSequenced(message);
       case MessageType.Acknowledge:
         return this.#receiveAcknowledge(message);
       case MessageType.ChannelClosed:
@@ -263,14 +277,13 @@ export class DataChannel {
         this.paused = true;
         return;
       case MessageType.StartPublication:
-        this.paused = false;
-        return this.#resendDue();
+        return this.#resume();
       default:
         this.#log.debug(`ignoring message of type ${JSON.stringify(message.messageType)}`);
     }
   }
 
-  async #receiveSequenced(message: ClientMessage): Promise<void> {
+  #receiveSequenced(message: ClientMessage): Promise<void> | void {
     this.stats.received++;
     const seq = message.sequenceNumber;
     if (seq < this.#expectedSequenceNumber) {
@@ -283,22 +296,39 @@ export class DataChannel {
       this.#reorder.set(seq, message);
       return this.#acknowledge(message);
     }
-    if (isHandshake(message.payloadType)) {
-      this.#acknowledge(message);
-      await this.#deliver(message);
-    } else {
-      await this.#deliver(message);
-      this.#acknowledge(message);
-    }
-    for (let next; (next = this.#reorder.get(this.#expectedSequenceNumber));) {
-      this.#reorder.delete(next.sequenceNumber);
-      await this.#deliver(next);
+    if (isHandshake(message.payloadType)) this.#acknowledge(message); // ack first (§4.3)
+    return this.#deliverFrom(message, !isHandshake(message.payloadType));
+  }
+
+  /**
+   * Hands `message`, then the buffered messages that follow it, to the session. Data is acked
+   * once its handler resolves (written, then acked: §4.5), but the next message is handled
+   * meanwhile, so a slow output sees many writes at once and can join them. Buffered messages
+   * were acked on arrival. A handshake message is handled alone: the rest waits for its handler.
+   */
+  #deliverFrom(message: ClientMessage | undefined, acknowledge: boolean): Promise<void> | void {
+    for (; message; message = this.#reorder.get(this.#expectedSequenceNumber)) {
+      this.#reorder.delete(message.sequenceNumber); // if it was buffered
+      this.#expectedSequenceNumber = message.sequenceNumber + 1;
+      const { payloadType, payload, sequenceNumber } = message;
+      const handled = this.#handlers.onMessage(payloadType, payload, sequenceNumber);
+      if (isHandshake(payloadType) && handled) {
+        return handled.then(() => this.#deliverFrom(this.#reorder.get(sequenceNumber + 1), false));
+      }
+      this.#afterHandled(message, handled, acknowledge);
+      acknowledge = false;
     }
   }
 
-  async #deliver(message: ClientMessage): Promise<void> {
-    this.#expectedSequenceNumber = message.sequenceNumber + 1;
-    await this.#handlers.onMessage(message.payloadType, message.payload, message.sequenceNumber);
+  /** Acks `message` (if asked) once its handler is done; a handler failure ends the channel. */
+  #afterHandled(message: ClientMessage, handled: Promise<void> | void, acknowledge: boolean): void {
+    if (!handled) {
+      if (acknowledge) this.#acknowledge(message);
+      return;
+    }
+    handled.then(() => {
+      if (acknowledge && this.state === "open") this.#acknowledge(message);
+    }, (error) => this.#fail(error instanceof Error ? error : new Error(String(error))));
   }
 
   #receiveAcknowledge(message: ClientMessage): void {
@@ -308,6 +338,8 @@ export class DataChannel {
     } catch (error) {
       return this.#drop((error as Error).message);
     }
+    this.#lastAcknowledgedAt = this.#clock.now();
+    this.#highestAcknowledged = Math.max(this.#highestAcknowledged, seq);
     const entry = this.#outgoing.get(seq);
     if (!entry) return;
     // Karn's rule: a retransmitted message gives an ambiguous sample, so skip it. So is one that
@@ -367,14 +399,17 @@ export class DataChannel {
     }, this.#resendTickMs);
   }
 
-  /** Resends, oldest first, every message whose RTO has passed (spec §5.3, agent-style). */
+  /** Resends, oldest first, every message presumed lost (spec §5.3, agent-style). */
   #resendDue(): void {
     if (!this.#sink || this.paused || this.state === "closed") return;
     const now = this.#clock.now();
     let budget = this.#resendBurst;
-    for (const entry of this.#outgoing.values()) {
+    let oldest = true;
+    for (const [seq, entry] of this.#outgoing) {
       if (budget === 0) break;
-      if (now - entry.lastSent <= this.rtt.rto) continue;
+      const lost = this.#presumedLost(seq, entry, now, oldest);
+      oldest = false;
+      if (!lost) continue;
       if (entry.attempts >= this.#maxResendAttempts) {
         return this.#fail(new Error("Cannot deliver data: the peer stopped acknowledging it"));
       }
@@ -384,6 +419,27 @@ export class DataChannel {
       budget--;
       this.#write(entry.frame);
     }
+  }
+
+  /** After a new socket or a pause: everything unacknowledged may be lost, so send it again. */
+  #resume(): void {
+    this.paused = false;
+    for (const entry of this.#outgoing.values()) entry.lastSent = -Infinity;
+    this.#resendDue();
+  }
+
+  /**
+   * Whether to resend a message. The websocket is one TCP stream, so on a live socket an overdue
+   * message whose successors are not acknowledged either is queued (behind a busy peer or a slow
+   * ssh), not lost, and resending it would only lengthen the queue. So once its RTO has passed a
+   * message counts as lost if the peer acknowledged a later one (RACK, RFC 8985); if no ack at
+   * all came for an RTO, only the oldest is resent, as a probe (as TCP does on a timeout).
+   * Messages marked by #resume (lastSent = -Infinity) go out again at once.
+   */
+  #presumedLost(seq: number, entry: Unacknowledged, now: number, oldest: boolean): boolean {
+    if (now - entry.lastSent <= this.rtt.rto) return false;
+    if (entry.lastSent === -Infinity || this.#highestAcknowledged > seq) return true;
+    return oldest && now - this.#lastAcknowledgedAt > this.rtt.rto;
   }
 
   #drop(reason: string): void {

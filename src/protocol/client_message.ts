@@ -36,6 +36,8 @@ export const Offset = {
 export const HEADER_LENGTH = 116;
 const MESSAGE_TYPE_SIZE = 32;
 const SCHEMA_VERSION = 1;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** A decoded frame. */
 export interface ClientMessage {
@@ -50,6 +52,7 @@ export interface ClientMessage {
   payloadDigest: Uint8Array;
   payloadType: number;
   payloadLength: number;
+  /** A view into the decoded frame, not a copy. */
   payload: Uint8Array;
 }
 
@@ -66,27 +69,32 @@ export interface OutgoingMessage {
 
 /** SHA-256 of the payload bytes, as carried in PayloadDigest. */
 export function payloadDigest(payload: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(payload).digest());
+  return new Uint8Array(sha256(payload));
+}
+
+/** SHA-256 as node:crypto returns it (a Buffer), for the hot paths that only read it once. */
+function sha256(payload: Uint8Array): Uint8Array {
+  return createHash("sha256").update(payload).digest();
 }
 
 /** Encodes one frame. Throws ProtocolError for an empty stream payload or an oversized type. */
 export function encodeClientMessage(message: OutgoingMessage): Uint8Array {
-  const typeBytes = new TextEncoder().encode(message.messageType);
-  if (typeBytes.length === 0 || typeBytes.length > MESSAGE_TYPE_SIZE) {
-    throw new ProtocolError(`Cannot encode MessageType "${message.messageType}"`);
-  }
-  const { payload } = message;
+  const { messageType, payload } = message;
   const frame = new Uint8Array(Offset.Payload + payload.length);
+  const typeField = frame.subarray(Offset.MessageType, Offset.MessageType + MESSAGE_TYPE_SIZE);
+  const { read, written } = encoder.encodeInto(messageType, typeField);
+  if (messageType.length === 0 || read < messageType.length) {
+    throw new ProtocolError(`Cannot encode MessageType "${messageType}"`);
+  }
+  typeField.fill(0x20, written); // padded with spaces
   const view = new DataView(frame.buffer);
   view.setUint32(Offset.HeaderLength, HEADER_LENGTH);
-  frame.fill(0x20, Offset.MessageType, Offset.MessageType + MESSAGE_TYPE_SIZE);
-  frame.set(typeBytes, Offset.MessageType);
   view.setUint32(Offset.SchemaVersion, SCHEMA_VERSION);
-  view.setBigUint64(Offset.CreatedDate, BigInt(message.createdDate));
-  view.setBigInt64(Offset.SequenceNumber, BigInt(message.sequenceNumber));
+  setUint64(view, Offset.CreatedDate, message.createdDate);
+  setUint64(view, Offset.SequenceNumber, message.sequenceNumber);
   view.setBigUint64(Offset.Flags, message.flags);
   frame.set(encodeMessageId(message.messageId), Offset.MessageId);
-  frame.set(payloadDigest(payload), Offset.PayloadDigest);
+  frame.set(sha256(payload), Offset.PayloadDigest);
   view.setUint32(Offset.PayloadType, message.payloadType);
   view.setUint32(Offset.PayloadLength, payload.length);
   frame.set(payload, Offset.Payload);
@@ -107,23 +115,24 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
   if (headerLength < HEADER_LENGTH || payloadStart > frame.length) {
     throw new ProtocolError(`Cannot decode frame: HeaderLength ${headerLength} does not fit`);
   }
-  const sequenceNumber = view.getBigInt64(Offset.SequenceNumber);
-  const createdDate = view.getBigUint64(Offset.CreatedDate);
-  if (sequenceNumber > BigInt(Number.MAX_SAFE_INTEGER) || sequenceNumber < 0n) {
-    throw new ProtocolError(`Cannot decode frame: SequenceNumber ${sequenceNumber} out of range`);
+  const sequenceNumber = getUint64(view, Offset.SequenceNumber);
+  const createdDate = getUint64(view, Offset.CreatedDate);
+  if (sequenceNumber === undefined) {
+    const value = view.getBigInt64(Offset.SequenceNumber);
+    throw new ProtocolError(`Cannot decode frame: SequenceNumber ${value} out of range`);
   }
   return {
     headerLength,
     messageType: decodeMessageType(frame.subarray(Offset.MessageType, Offset.SchemaVersion)),
     schemaVersion: view.getUint32(Offset.SchemaVersion),
-    createdDate: createdDate > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(createdDate),
-    sequenceNumber: Number(sequenceNumber),
+    createdDate: createdDate ?? -1,
+    sequenceNumber,
     flags: view.getBigUint64(Offset.Flags),
     messageId: decodeMessageId(frame.subarray(Offset.MessageId, Offset.PayloadDigest)),
-    payloadDigest: frame.slice(Offset.PayloadDigest, Offset.PayloadType),
+    payloadDigest: frame.subarray(Offset.PayloadDigest, Offset.PayloadType),
     payloadType: view.getUint32(Offset.PayloadType),
     payloadLength: view.getUint32(Offset.PayloadLength),
-    payload: frame.slice(payloadStart),
+    payload: frame.subarray(payloadStart),
   };
 }
 
@@ -139,7 +148,7 @@ export function validationError(message: ClientMessage): string | undefined {
   if (message.createdDate <= 0) return "CreatedDate is 0";
   if (
     message.payloadLength !== 0 &&
-    !bytesEqual(payloadDigest(message.payload), message.payloadDigest)
+    !bytesEqual(sha256(message.payload), message.payloadDigest)
   ) {
     return "PayloadDigest does not match the payload";
   }
@@ -152,7 +161,20 @@ function decodeMessageType(bytes: Uint8Array): string {
   let end = bytes.length;
   while (start < end && bytes[start] === 0) start++;
   while (end > start && bytes[end - 1] === 0) end--;
-  return new TextDecoder().decode(bytes.subarray(start, end)).trim();
+  return decoder.decode(bytes.subarray(start, end)).trim();
+}
+
+/** Writes a non-negative safe integer as a big-endian uint64, without a BigInt. */
+function setUint64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset, Math.floor(value / 2 ** 32));
+  view.setUint32(offset + 4, value >>> 0);
+}
+
+/** Reads a big-endian uint64; undefined if it is not a safe integer (or negative as int64). */
+function getUint64(view: DataView, offset: number): number | undefined {
+  const high = view.getUint32(offset);
+  if (high > 0x1fffff) return undefined; // 2^53 and above, or the sign bit set
+  return high * 2 ** 32 + view.getUint32(offset + 4);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -13,28 +13,43 @@
 
 import { ProtocolError } from "./protocol_error.ts";
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Two lower-case hex digits for every byte value. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+/** Where the hyphens of the 8-4-4-4-12 text form are. */
+const HYPHENS = [8, 13, 18, 23];
 
 /** Encodes a UUID text as the 16 wire bytes of a MessageId (halves swapped). */
 export function encodeMessageId(uuid: string): Uint8Array {
-  if (!UUID_PATTERN.test(uuid)) throw new ProtocolError(`Cannot encode MessageId: "${uuid}"`);
-  const hex = uuid.replaceAll("-", "");
-  const text = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) text[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   const wire = new Uint8Array(16);
-  wire.set(text.subarray(8, 16), 0);
-  wire.set(text.subarray(0, 8), 8);
+  if (uuid.length !== 36 || HYPHENS.some((i) => uuid[i] !== "-")) throw badUuid(uuid);
+  // Text byte t (hex digits at c, c + 1, hyphens skipped) goes to wire byte (t + 8) % 16.
+  for (let t = 0, c = 0; t < 16; t++, c += 2) {
+    if (HYPHENS.includes(c)) c++;
+    const high = hexValue(uuid.charCodeAt(c));
+    const low = hexValue(uuid.charCodeAt(c + 1));
+    if (high < 0 || low < 0) throw badUuid(uuid);
+    wire[(t + 8) % 16] = high * 16 + low;
+  }
   return wire;
 }
 
 /** Decodes 16 wire bytes (halves swapped) into lower-case 8-4-4-4-12 UUID text. */
 export function decodeMessageId(wire: Uint8Array): string {
   if (wire.length !== 16) throw new ProtocolError(`Cannot decode MessageId: ${wire.length} bytes`);
-  const text = new Uint8Array(16);
-  text.set(wire.subarray(8, 16), 0);
-  text.set(wire.subarray(0, 8), 8);
-  const hex = Array.from(text, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
-    hex.slice(20)
-  }`;
+  const hex = (from: number, to: number) => {
+    let text = "";
+    for (let t = from; t < to; t++) text += HEX[wire[(t + 8) % 16]];
+    return text;
+  };
+  return `${hex(0, 4)}-${hex(4, 6)}-${hex(6, 8)}-${hex(8, 10)}-${hex(10, 16)}`;
+}
+
+function hexValue(charCode: number): number {
+  if (charCode >= 0x30 && charCode <= 0x39) return charCode - 0x30; // 0-9
+  const lower = charCode | 0x20; // A-F and a-f alike
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+function badUuid(uuid: string): ProtocolError {
+  return new ProtocolError(`Cannot encode MessageId: "${uuid}"`);
 }

@@ -98,7 +98,7 @@ export class PortSession {
         const { value, done } = await reader.read();
         if (done) return;
         for (let offset = 0; offset < value.length; offset += STREAM_DATA_PAYLOAD_SIZE) {
-          const chunk = value.slice(offset, offset + STREAM_DATA_PAYLOAD_SIZE);
+          const chunk = value.subarray(offset, offset + STREAM_DATA_PAYLOAD_SIZE);
           this.bytesIn += chunk.length;
           await this.#deps.send(PayloadType.Output, chunk);
         }

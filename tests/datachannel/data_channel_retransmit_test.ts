@@ -2,7 +2,8 @@
  * DataChannel outgoing reliability: inbound acks (§4.4), RTT sampling (§5.2), retransmission
  * (§5.3), resend exhaustion (§5.4), back-pressure and drain. Time is a FakeClock; the resend
  * tick runs every 100 ms from channel creation, and a message is resent on the first tick at
- * which `now - lastSent > RTO`.
+ * which `now - lastSent > RTO` and either a later message was acked or, for the oldest message,
+ * no ack at all came for an RTO.
  * @module
  */
 
@@ -68,7 +69,7 @@ Deno.test("retransmit: identical bytes after RTO 200 ms on the 100 ms tick, then
   h.channel.close();
 });
 
-Deno.test("retransmit: only unacknowledged messages, oldest first, using the current RTO", async () => {
+Deno.test("retransmit: an overdue message is lost once a later one is acked (RACK)", async () => {
   const h = setup();
   await h.channel.send(PayloadType.Output, text("probe"));
   await h.clock.advanceAsync(40);
@@ -84,7 +85,33 @@ Deno.test("retransmit: only unacknowledged messages, oldest first, using the cur
   await h.clock.advanceAsync(200); // t = 300: 200 elapsed, not > 218.4375
   assertEquals(h.sink.frames.length, 4);
   await h.clock.advanceAsync(100); // t = 400
-  assertEquals(h.sink.frames.slice(4), [a, c]);
+  assertEquals(h.sink.frames.slice(4), [a], "c was sent after the acked b: it may be queued");
+  await h.feed(ackFor(1));
+  await h.clock.advanceAsync(300); // t = 700: no ack for an RTO, c is now the oldest
+  assertEquals(h.sink.frames.slice(5), [c]);
+  h.channel.close();
+});
+
+Deno.test("retransmit: nothing is resent while acks keep coming (a queue, not a loss)", async () => {
+  const h = setup();
+  for (let i = 0; i < 10; i++) await h.channel.send(PayloadType.Output, text(`m${i}`));
+  for (let i = 0; i < 10; i++) {
+    await h.clock.advanceAsync(150); // each message waits far longer than the RTO...
+    await h.feed(ackFor(i)); // ...but acks arrive in order: the peer is busy, not losing data
+  }
+  assertEquals([h.channel.stats.resent, h.channel.unacknowledged], [0, 0]);
+  h.channel.close();
+});
+
+Deno.test("retransmit: when no ack comes for an RTO only the oldest is resent", async () => {
+  const h = setup();
+  for (const s of ["a", "b", "c"]) await h.channel.send(PayloadType.Output, text(s));
+  const [a] = h.sink.frames;
+  await h.clock.advanceAsync(300);
+  assertEquals(h.sink.frames.slice(3), [a]);
+  await h.clock.advanceAsync(300);
+  assertEquals(h.sink.frames.slice(3), [a, a]);
+  assertEquals(h.channel.stats.resent, 2);
   h.channel.close();
 });
 
@@ -137,7 +164,7 @@ Deno.test("close: stops the resend timer", async () => {
   assertEquals(h.delivered.length, 0, "a closed channel ignores input");
 });
 
-Deno.test("back-pressure: with sendWindow 3 the 4th send waits for an ack; nothing dropped", async () => {
+Deno.test("back-pressure: with sendWindow 3 the 4th send waits for the oldest ack; nothing dropped", async () => {
   const h = setup({ sendWindow: 3 });
   for (const s of ["0", "1", "2"]) await h.channel.send(PayloadType.Output, text(s));
   const done: string[] = [];
@@ -150,9 +177,9 @@ Deno.test("back-pressure: with sendWindow 3 the 4th send waits for an ack; nothi
   assertEquals(h.channel.unacknowledged, 3);
 
   await h.feed(ackFor(1));
-  assertEquals(done, ["3"]);
+  assertEquals(done, [], "the window spans from the oldest unacked message (0), not a count");
   await h.feed(ackFor(7)); // unknown: frees nothing
-  assertEquals(done, ["3"]);
+  assertEquals(done, []);
   await h.feed(ackFor(0));
   await Promise.all([p3, p4]);
   assertEquals(done, ["3", "4"]);

@@ -131,16 +131,20 @@ Deno.test("receive: data of the wrong direction or unknown type is ignored, not 
   channel.close();
 });
 
-Deno.test("receive: for Output the ack waits until the async handler resolves", async () => {
-  const gate = deferred();
-  const { channel, sink, delivered, feed } = setup({ onMessage: () => gate.promise });
+Deno.test("receive: for Output each ack waits until its async handler resolves", async () => {
+  const gates = [deferred(), deferred()];
+  const { channel, sink, delivered, feed } = setup({
+    onMessage: (_t, _p, seq) => gates[seq].promise,
+  });
   await feed(inbound(0, "slow"), inbound(1, "next"));
 
-  assertEquals(delivered.map((d) => d.seq), [0], "frames are processed one at a time");
+  assertEquals(delivered.map((d) => d.seq), [0, 1], "the next frame is handled meanwhile");
   assertEquals(sink.frames.length, 0, "no ack before the handler has written the data");
-  gate.resolve();
+  gates[0].resolve();
   await feed();
-  assertEquals(delivered.map((d) => d.seq), [0, 1]);
+  assertEquals(sink.ackedSeqs, [0]);
+  gates[1].resolve();
+  await feed();
   assertEquals(sink.ackedSeqs, [0, 1]);
   channel.close();
 });

@@ -142,3 +142,44 @@ Deno.test("encode: empty MessageType is refused", () => {
     ProtocolError,
   );
 });
+
+Deno.test("MessageId: upper-case text encodes like lower-case; malformed text is refused", () => {
+  const wire = encodeMessageId("DD01E56B-FF48-483E-A508-B5F073F31B16");
+  assertEquals(decodeMessageId(wire), "dd01e56b-ff48-483e-a508-b5f073f31b16");
+  for (
+    const bad of [
+      "",
+      "dd01e56b-ff48-483e-a508-b5f073f31b1", // one digit short
+      "dd01e56b-ff48-483e-a508-b5f073f31b1g", // not hex
+      "dd01e56bxff48-483e-a508-b5f073f31b16", // no hyphen
+      "dd01e56b-ff48-483e-a5-8b5f073f31b16f", // hyphen misplaced
+    ]
+  ) {
+    assertThrows(() => encodeMessageId(bad), ProtocolError, "Cannot encode MessageId");
+  }
+});
+
+Deno.test("encode/decode: 64-bit fields above 2^32 round-trip; 2^53 and more are refused", () => {
+  const message = (sequenceNumber: number, createdDate: number) =>
+    encodeClientMessage({
+      messageType: "input_stream_data",
+      createdDate,
+      sequenceNumber,
+      flags: 0n,
+      messageId: crypto.randomUUID(),
+      payloadType: 1,
+      payload: new Uint8Array(1),
+    });
+  const big = 2 ** 40 + 12345;
+  const frame = message(big, 2 ** 41 + 7);
+  assertEquals(new DataView(frame.buffer).getBigUint64(48), BigInt(big));
+  const decoded = decodeClientMessage(frame);
+  assertEquals([decoded.sequenceNumber, decoded.createdDate], [big, 2 ** 41 + 7]);
+
+  const tooBig = message(0, 1);
+  new DataView(tooBig.buffer).setBigUint64(48, 2n ** 53n);
+  assertThrows(() => decodeClientMessage(tooBig), ProtocolError, "out of range");
+  new DataView(tooBig.buffer).setBigUint64(48, 0n);
+  new DataView(tooBig.buffer).setBigUint64(40, 2n ** 60n);
+  assertEquals(decodeClientMessage(tooBig).createdDate, -1, "an unrepresentable date is invalid");
+});
