@@ -40,6 +40,8 @@ export interface EmulatorOptions {
   /** Operations (e.g. "AmazonSSM.StartSession") that answer AccessDeniedException. */
   denied?: string[];
   agentVersion?: string;
+  /** Where the agent really connects for a port (e.g. 22 → a test sshd's random port). */
+  portMap?: Record<number, number>;
   /** Serve https/wss with this certificate and key (PEM) instead of http/ws. */
   tls?: { cert: string; key: string };
   /** Base of the StreamUrl handed out (default: this server); lets tests hand out a dead URL. */
@@ -162,7 +164,8 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
         throw new ApiError("InvalidDocument", `Document ${documentName} is not supported here`);
       }
       const params = (input.Parameters ?? {}) as Record<string, string[]>;
-      const port = Number(params.portNumber?.[0] ?? "22");
+      const asked = Number(params.portNumber?.[0] ?? "22");
+      const port = options.portMap?.[asked] ?? asked;
       return newSession(target, documentName, port, input.Reason as string | undefined);
     },
     "AmazonSSM.ResumeSession": (input) => {
