@@ -8,7 +8,13 @@
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/server.ts";
 import type { EmulatorInstance } from "../../emulator/inventory.ts";
-import { MAIN_TS, productArgv, type Result, runCommand } from "../support/product.ts";
+import {
+  MAIN_TS,
+  NO_ENV_CREDENTIALS,
+  productArgv,
+  type Result,
+  runCommand,
+} from "../support/product.ts";
 
 const WEB_1 = "i-0123456789abcdef0";
 const OFFLINE = "i-0aaaaaaaaaaaaaaa1";
@@ -197,16 +203,9 @@ Deno.test("no credentials: fail, exit 3, how to sign in; nothing else is called"
       AWS_ENDPOINT_URL_SSM: env.AWS_ENDPOINT_URL_SSM,
       AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_STS,
       AWS_REGION: "us-east-1",
-      AWS_EC2_METADATA_DISABLED: "true",
       AWS_CONFIG_FILE: env.AWS_CONFIG_FILE,
       AWS_SHARED_CREDENTIALS_FILE: env.AWS_SHARED_CREDENTIALS_FILE,
-      AWS_ACCESS_KEY_ID: "",
-      AWS_SECRET_ACCESS_KEY: "",
-      AWS_SESSION_TOKEN: "",
-      AWS_PROFILE: "",
-      AWS_WEB_IDENTITY_TOKEN_FILE: "",
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: "",
-      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "",
+      ...NO_ENV_CREDENTIALS,
     };
     const r = await doctor(bare, [WEB_1]);
     assertEquals(r.code, 3, r.stdout + r.stderr);

@@ -5,7 +5,7 @@
 
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { startEmulator } from "../../emulator/server.ts";
-import { productArgv, type Result, runCommand } from "../support/product.ts";
+import { NO_ENV_CREDENTIALS, productArgv, type Result, runCommand } from "../support/product.ts";
 
 const INSTANCE = "i-0123456789abcdef0";
 
@@ -57,16 +57,9 @@ Deno.test("missing credentials: exit 3 and how to sign in", async () => {
       DENO_DIR: await denoDir(),
       AWS_ENDPOINT_URL_SSM: emulator.env.AWS_ENDPOINT_URL_SSM,
       AWS_REGION: "us-east-1",
-      AWS_EC2_METADATA_DISABLED: "true",
       AWS_CONFIG_FILE: `${home}/none`,
       AWS_SHARED_CREDENTIALS_FILE: `${home}/none`,
-      AWS_ACCESS_KEY_ID: "",
-      AWS_SECRET_ACCESS_KEY: "",
-      AWS_SESSION_TOKEN: "",
-      AWS_PROFILE: "",
-      AWS_WEB_IDENTITY_TOKEN_FILE: "",
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: "",
-      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "",
+      ...NO_ENV_CREDENTIALS,
     };
     const r = await proxy([INSTANCE], env);
     assertFailure(r, 3, "No AWS credentials found", "aws configure");

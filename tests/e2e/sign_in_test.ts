@@ -9,6 +9,7 @@ import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts
 import { startEmulator } from "../../emulator/server.ts";
 import { sshClientArgs, startSshd } from "../../emulator/sshd.ts";
 import {
+  NO_ENV_CREDENTIALS,
   productArgv,
   proxyCommand,
   type Result,
@@ -40,14 +41,7 @@ async function signInHome(emulatorUrl: string, config: string) {
     AWS_ENDPOINT_URL_STS: emulatorUrl,
     AWS_ENDPOINT_URL_SSO: emulatorUrl,
     AWS_REGION: "us-east-1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_ACCESS_KEY_ID: "",
-    AWS_SECRET_ACCESS_KEY: "",
-    AWS_SESSION_TOKEN: "",
-    AWS_PROFILE: "",
-    AWS_WEB_IDENTITY_TOKEN_FILE: "",
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: "",
-    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "",
+    ...NO_ENV_CREDENTIALS,
   };
   return {
     home,

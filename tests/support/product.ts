@@ -127,3 +127,15 @@ export function randomBytes(n: number): Uint8Array {
   }
   return out;
 }
+
+/** Blanks every credential source the SDK looks at in the environment (spread it into an env). */
+export const NO_ENV_CREDENTIALS: Record<string, string> = {
+  AWS_EC2_METADATA_DISABLED: "true",
+  AWS_ACCESS_KEY_ID: "",
+  AWS_SECRET_ACCESS_KEY: "",
+  AWS_SESSION_TOKEN: "",
+  AWS_PROFILE: "",
+  AWS_WEB_IDENTITY_TOKEN_FILE: "",
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: "",
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "",
+};
