@@ -19,6 +19,7 @@ import { decodeFlag, decodeHandshakeResponse, encodeJson } from "../src/protocol
 import { deliverFiltered, type Faults, frameInfo } from "./faults.ts";
 import { CoalescingSink } from "../src/session/coalescing_sink.ts";
 import { Pacer } from "./pacer.ts";
+import { writeAll } from "../src/bytes.ts";
 
 /** What an agent session needs. */
 export interface AgentSessionOptions {
@@ -223,8 +224,4 @@ export class AgentSession {
     }
     this.terminate();
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
 }

@@ -31,18 +31,8 @@ export interface ListDeps {
   logger: Logger;
 }
 
-/** One row of `ssmssh list --json`; absent values are null. */
-export interface ListedInstance {
-  name: string | null;
-  id: string;
-  platform: string;
-  platformName: string;
-  platformVersion: string;
-  agentVersion: string;
-  pingStatus: string;
-  computerName: string;
-  resourceType: string;
-}
+/** One row of `ssmssh list --json`: a managed instance whose missing name is null. */
+export type ListedInstance = Omit<ManagedInstance, "name"> & { name: string | null };
 
 /** Lists the managed instances on stdout; resolves 0, throws SsmsshError on failure. */
 export async function runList(options: ListOptions, deps: ListDeps): Promise<number> {

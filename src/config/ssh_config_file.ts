@@ -34,6 +34,7 @@ import {
   unifiedDiff,
 } from "./ssh_config_plan.ts";
 import { isWindowsAbsolutePath } from "./proxy_command.ts";
+import { writeAll } from "../bytes.ts";
 
 /** Name of the ssmssh-owned file inside the ssh directory. */
 export const OWNED_FILE_NAME = "ssmssh.config";
@@ -158,11 +159,6 @@ export interface AtomicWriteOptions {
   uid?: number | null;
   /** Group to restore (best effort). */
   gid?: number | null;
-}
-
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < data.length) done += await file.write(data.subarray(done));
 }
 
 /** fsync the directory so the rename itself is durable (POSIX, best effort). */

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { concatBytes as concatAll } from "../bytes.ts";
+
 /**
  * Encodes `n` as a 4-byte big-endian unsigned integer (`uint32`).
  *
@@ -42,13 +44,7 @@ export function encodeString(data: Uint8Array | string): Uint8Array {
  * ```
  */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatAll(parts);
 }
 
 /**

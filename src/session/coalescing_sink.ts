@@ -15,6 +15,7 @@
  */
 
 import type { ByteSink } from "./port_session.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Joins writes issued while the target is busy into one target write. */
 export class CoalescingSink implements ByteSink {
@@ -52,7 +53,7 @@ export class CoalescingSink implements ByteSink {
       this.#queued = [];
       this.#queuedWritten = undefined;
       try {
-        await this.#target.write(chunks.length === 1 ? chunks[0] : concat(chunks));
+        await this.#target.write(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
         written.resolve();
       } catch (error) {
         written.reject(error);
@@ -60,16 +61,4 @@ export class CoalescingSink implements ByteSink {
     }
     this.#writing = false;
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
 }

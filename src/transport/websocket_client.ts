@@ -20,6 +20,7 @@
 import { createHash } from "node:crypto";
 import { encodeFrame, type Frame, FrameParser, Opcode } from "./websocket_frame.ts";
 import { defaultPort, proxyFor } from "./proxy_env.ts";
+import { concatBytes, writeAll } from "../bytes.ts";
 
 /** Options of {@linkcode WebSocketClient.connect}. */
 export interface WebSocketClientOptions {
@@ -226,7 +227,7 @@ export class WebSocketClient {
     this.#writing = true;
     try {
       while (this.#pending.length > 0 && this.state !== "closed") {
-        const batch = this.#pending.length === 1 ? this.#pending[0] : concatAll(this.#pending);
+        const batch = this.#pending.length === 1 ? this.#pending[0] : concatBytes(this.#pending);
         this.#pending = [];
         for (let offset = 0; offset < batch.length;) {
           offset += await this.#conn.write(batch.subarray(offset));
@@ -368,7 +369,7 @@ async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Arr
   for (;;) {
     const n = await conn.read(buffer);
     if (n === null) throw new Error("the connection closed during the HTTP handshake");
-    data = concatAll([data, buffer.subarray(0, n)]);
+    data = concatBytes([data, buffer.subarray(0, n)]);
     const end = indexOfHeadEnd(data);
     if (end >= 0) return { head: decoder.decode(data.subarray(0, end)), rest: data.slice(end + 4) };
     if (data.length > 65536) throw new Error("the HTTP handshake answer is too large");
@@ -392,20 +393,6 @@ async function extraCaCerts(
   } catch (error) {
     throw new Error(`cannot read AWS_CA_BUNDLE ${bundle}: ${(error as Error).message}`);
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 function mask(): Uint8Array {

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
+
 /** Frame opcodes. */
 export const Opcode = {
   Continuation: 0x0,
@@ -70,7 +72,7 @@ export class FrameParser {
 
   /** Adds bytes and returns every frame now complete. */
   push(chunk: Uint8Array): Frame[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
+    this.#buffer = this.#buffer.length === 0 ? chunk : concatBytes([this.#buffer, chunk]);
     const frames: Frame[] = [];
     let offset = 0;
     for (;;) {
@@ -114,11 +116,4 @@ export class FrameParser {
     if (maskKey) { for (let i = 0; i < length; i++) payload[i] ^= maskKey[i & 3]; }
     return { frame: { fin, opcode, payload }, end: cursor + length };
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -326,6 +326,16 @@ export interface OpenProxyOptions {
 }
 
 /**
+ * `size` random bytes as the session's input, ended once they have all come back through the
+ * echo target into the returned sink: spread `input`/`output` into {@linkcode openProxy}.
+ */
+export function echoTransfer(size: number) {
+  const data = randomBytes(size);
+  const sink = new CollectingSink();
+  return { data, sink, input: sourceOf(data, sink.reached(data.length)), output: sink };
+}
+
+/**
  * StartSession through the SDK (endpoint from the environment), then a ProxySession with the
  * real websocket transport, ResumeSession through the SDK, and recorders around both.
  */

@@ -11,14 +11,12 @@ import type { Faults } from "../../emulator/faults.ts";
 import { PayloadType } from "../../src/protocol/message_type.ts";
 import {
   assertEndedByInput,
-  CollectingSink,
+  echoTransfer,
   KB,
   MB,
   openProxy,
   type ProxyRun,
-  randomBytes,
   sha256,
-  sourceOf,
   startWorld,
   type World,
 } from "./harness.ts";
@@ -54,13 +52,8 @@ function assertReconnected(world: World, run: ProxyRun, drops: number): void {
 
 Deno.test("reconnect: the agent drops the socket after N and M frames: resumed, data intact", async () => {
   await using world = await startWorld({ faults: { dropSocketAfterFrames: [300, 2500] } });
-  const data = randomBytes(3 * MB);
-  const sink = new CollectingSink();
-  await using run = await openProxy({
-    port: world.echo.port,
-    input: sourceOf(data, sink.reached(data.length)),
-    output: sink,
-  });
+  const { data, sink, ...streams } = echoTransfer(3 * MB);
+  await using run = await openProxy({ port: world.echo.port, ...streams });
   const outcome = await run.run(30000);
   assertEndedByInput(outcome);
   assertEquals(sha256(sink.bytes()), sha256(data));
@@ -69,13 +62,8 @@ Deno.test("reconnect: the agent drops the socket after N and M frames: resumed, 
 
 Deno.test("reconnect: drops at chosen points of the download (agent.dropSocket)", async () => {
   await using world = await startWorld();
-  const data = randomBytes(3 * MB);
-  const sink = new CollectingSink();
-  await using run = await openProxy({
-    port: world.echo.port,
-    input: sourceOf(data, sink.reached(data.length)),
-    output: sink,
-  });
+  const { data, sink, ...streams } = echoTransfer(3 * MB);
+  await using run = await openProxy({ port: world.echo.port, ...streams });
   const agent = () => world.emulator.sessions.get(run.started.sessionId)!.agent;
   const dropped: number[] = [];
   for (const at of [512 * KB, 1536 * KB]) {
@@ -97,13 +85,8 @@ Deno.test("reconnect: drops at chosen points of the download (agent.dropSocket)"
 
 Deno.test("reconnect: a drop right after the HandshakeRequest; the handshake still completes", async () => {
   await using world = await startWorld({ faults: { dropSocketAfterFrames: [1] } });
-  const data = randomBytes(64 * KB);
-  const sink = new CollectingSink();
-  await using run = await openProxy({
-    port: world.echo.port,
-    input: sourceOf(data, sink.reached(data.length)),
-    output: sink,
-  });
+  const { data, sink, ...streams } = echoTransfer(64 * KB);
+  await using run = await openProxy({ port: world.echo.port, ...streams });
   const outcome = await run.run(20000);
   assertEndedByInput(outcome);
   assertEquals(sha256(sink.bytes()), sha256(data));
@@ -113,13 +96,8 @@ Deno.test("reconnect: a drop right after the HandshakeRequest; the handshake sti
 
 Deno.test("reconnect: the service ended the session meanwhile: run() rejects 'cannot be resumed'", async () => {
   await using world = await startWorld();
-  const data = randomBytes(2 * MB);
-  const sink = new CollectingSink();
-  await using run = await openProxy({
-    port: world.echo.port,
-    input: sourceOf(data, sink.reached(data.length)),
-    output: sink,
-  });
+  const { sink, ...streams } = echoTransfer(2 * MB);
+  await using run = await openProxy({ port: world.echo.port, ...streams });
   let droppedAt = 0;
   sink.at(256 * KB, () => {
     const agent = world.emulator.sessions.get(run.started.sessionId)!.agent;
@@ -144,13 +122,8 @@ Deno.test("reconnect: the socket closing after our Flag TerminateSession is the 
   // channel_closed does not (a reset connection drops unread data): no ResumeSession then.
   const faults: Faults = {};
   await using world = await startWorld({ faults });
-  const data = randomBytes(64 * KB);
-  const sink = new CollectingSink();
-  await using run = await openProxy({
-    port: world.echo.port,
-    input: sourceOf(data, sink.reached(data.length)),
-    output: sink,
-  });
+  const { data, sink, ...streams } = echoTransfer(64 * KB);
+  await using run = await openProxy({ port: world.echo.port, ...streams });
   let flags = 0;
   faults.fromClient = (frame, info) => {
     if (info.payloadType !== PayloadType.Flag) return [frame];

@@ -9,6 +9,7 @@ import {
   assertEndedByInput,
   closedPort,
   CollectingSink,
+  echoTransfer,
   KB,
   MB,
   openProxy,
@@ -23,13 +24,8 @@ import {
 
 Deno.test("integration: 5 MB echoed through the data channel arrive intact", async () => {
   await using world = await startWorld();
-  const data = randomBytes(5 * MB);
-  const sink = new CollectingSink();
-  await using run = await openProxy({
-    port: world.echo.port,
-    input: sourceOf(data, sink.reached(data.length)),
-    output: sink,
-  });
+  const { data, sink, ...streams } = echoTransfer(5 * MB);
+  await using run = await openProxy({ port: world.echo.port, ...streams });
   const outcome = await run.run(30000);
 
   assertEndedByInput(outcome);
