@@ -30,3 +30,25 @@ export async function writeAll(
 ): Promise<void> {
   for (let offset = 0; offset < bytes.length;) offset += await writer.write(bytes.subarray(offset));
 }
+
+/** Slabs are this large; bigger requests get an ArrayBuffer of their own. */
+const SLAB_SIZE = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabOffset = 0;
+
+/**
+ * A zeroed array of `length` bytes, usually a view into a shared 64 KiB slab. Every frame needs
+ * a few fresh arrays, and each ArrayBuffer costs a system allocation plus garbage-collector
+ * bookkeeping that outweighs copying a KiB; carving views out of one buffer makes that cost once
+ * per slab. Views never overlap. Code that reads `.buffer` must use `byteOffset`/`byteLength`.
+ */
+export function allocBytes(length: number): Uint8Array {
+  if (length > SLAB_SIZE / 8) return new Uint8Array(length);
+  if (slabOffset + length > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const bytes = slab.subarray(slabOffset, slabOffset + length);
+  slabOffset += (length + 7) & ~7; // 8-byte aligned, so DataView and word access stay cheap
+  return bytes;
+}

@@ -13,8 +13,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { decodeMessageId, encodeMessageId } from "./message_id.ts";
+import { hash } from "node:crypto";
+import { decodeMessageId, writeMessageId } from "./message_id.ts";
+import { asciiText } from "./text.ts";
+import { allocBytes } from "../bytes.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
 /** Byte offsets of the header fields. */
@@ -74,26 +76,38 @@ export function payloadDigest(payload: Uint8Array): Uint8Array {
 
 /** SHA-256 as node:crypto returns it (a Buffer), for the hot paths that only read it once. */
 function sha256(payload: Uint8Array): Uint8Array {
-  return createHash("sha256").update(payload).digest();
+  return hash("sha256", payload, "buffer");
+}
+
+/** The 32-byte MessageType fields written so far, by type: a handful of constants. */
+const typeFields = new Map<string, Uint8Array>();
+
+/** MessageType as its space-padded 32-byte field; throws ProtocolError if it does not fit. */
+function typeField(messageType: string): Uint8Array {
+  let field = typeFields.get(messageType);
+  if (field) return field;
+  field = new Uint8Array(MESSAGE_TYPE_SIZE);
+  const { read, written } = encoder.encodeInto(messageType, field);
+  if (messageType.length === 0 || read < messageType.length) {
+    throw new ProtocolError(`Cannot encode MessageType "${messageType}"`);
+  }
+  field.fill(0x20, written); // padded with spaces
+  if (typeFields.size < 64) typeFields.set(messageType, field);
+  return field;
 }
 
 /** Encodes one frame. Throws ProtocolError for an empty stream payload or an oversized type. */
 export function encodeClientMessage(message: OutgoingMessage): Uint8Array {
-  const { messageType, payload } = message;
-  const frame = new Uint8Array(Offset.Payload + payload.length);
-  const typeField = frame.subarray(Offset.MessageType, Offset.MessageType + MESSAGE_TYPE_SIZE);
-  const { read, written } = encoder.encodeInto(messageType, typeField);
-  if (messageType.length === 0 || read < messageType.length) {
-    throw new ProtocolError(`Cannot encode MessageType "${messageType}"`);
-  }
-  typeField.fill(0x20, written); // padded with spaces
-  const view = new DataView(frame.buffer);
+  const { payload } = message;
+  const frame = allocBytes(Offset.Payload + payload.length);
+  frame.set(typeField(message.messageType), Offset.MessageType);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   view.setUint32(Offset.HeaderLength, HEADER_LENGTH);
   view.setUint32(Offset.SchemaVersion, SCHEMA_VERSION);
   setUint64(view, Offset.CreatedDate, message.createdDate);
   setUint64(view, Offset.SequenceNumber, message.sequenceNumber);
   view.setBigUint64(Offset.Flags, message.flags);
-  frame.set(encodeMessageId(message.messageId), Offset.MessageId);
+  writeMessageId(message.messageId, frame, Offset.MessageId);
   frame.set(sha256(payload), Offset.PayloadDigest);
   view.setUint32(Offset.PayloadType, message.payloadType);
   view.setUint32(Offset.PayloadLength, payload.length);
@@ -161,7 +175,8 @@ function decodeMessageType(bytes: Uint8Array): string {
   let end = bytes.length;
   while (start < end && bytes[start] === 0) start++;
   while (end > start && bytes[end - 1] === 0) end--;
-  return decoder.decode(bytes.subarray(start, end)).trim();
+  const field = bytes.subarray(start, end);
+  return (asciiText(field) ?? decoder.decode(field)).trim();
 }
 
 /** Writes a non-negative safe integer as a big-endian uint64, without a BigInt. */

@@ -15,22 +15,29 @@ import { ProtocolError } from "./protocol_error.ts";
 
 /** Two lower-case hex digits for every byte value. */
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
-/** Where the hyphens of the 8-4-4-4-12 text form are. */
-const HYPHENS = [8, 13, 18, 23];
+const DASH = 0x2d;
 
 /** Encodes a UUID text as the 16 wire bytes of a MessageId (halves swapped). */
 export function encodeMessageId(uuid: string): Uint8Array {
   const wire = new Uint8Array(16);
-  if (uuid.length !== 36 || HYPHENS.some((i) => uuid[i] !== "-")) throw badUuid(uuid);
+  writeMessageId(uuid, wire, 0);
+  return wire;
+}
+
+/** Writes the 16 wire bytes of `uuid` into `target` at `offset`, without allocating. */
+export function writeMessageId(uuid: string, target: Uint8Array, offset: number): void {
+  if (
+    uuid.length !== 36 || uuid.charCodeAt(8) !== DASH || uuid.charCodeAt(13) !== DASH ||
+    uuid.charCodeAt(18) !== DASH || uuid.charCodeAt(23) !== DASH
+  ) throw badUuid(uuid);
   // Text byte t (hex digits at c, c + 1, hyphens skipped) goes to wire byte (t + 8) % 16.
   for (let t = 0, c = 0; t < 16; t++, c += 2) {
-    if (HYPHENS.includes(c)) c++;
+    if (c === 8 || c === 13 || c === 18 || c === 23) c++;
     const high = hexValue(uuid.charCodeAt(c));
     const low = hexValue(uuid.charCodeAt(c + 1));
     if (high < 0 || low < 0) throw badUuid(uuid);
-    wire[(t + 8) % 16] = high * 16 + low;
+    target[offset + ((t + 8) & 15)] = high * 16 + low;
   }
-  return wire;
 }
 
 /** Decodes 16 wire bytes (halves swapped) into lower-case 8-4-4-4-12 UUID text. */

@@ -1,9 +1,12 @@
 /**
- * A {@linkcode ByteSink} that joins the writes made while an earlier write is still in flight
- * into one. Downstream data arrives as 1 KiB payloads (spec §9.2); writing each one on its own
- * costs a system call (and, for stdout, a thread hand-off) per KiB. The first write goes out at
- * once, so nothing waits when the output keeps up; each write's promise resolves once its bytes
- * are written, so the data channel still acknowledges only written data (§4.5).
+ * A {@linkcode ByteSink} that joins writes into as few target writes as possible: writes made in
+ * the same task (every message of one websocket read is handled in one) go out together once
+ * that task's synchronous work is done, and writes made while an earlier write is in flight
+ * join the next one. Downstream data arrives as 1 KiB payloads (spec §9.2); writing each one on
+ * its own costs a system call (and, for stdout, a thread hand-off) per KiB. Nothing waits for a
+ * timer, so an interactive keystroke goes out as soon as it is handled; each write's promise
+ * resolves once its bytes are written, so the data channel still acknowledges only written data
+ * (§4.5).
  *
  * @example
  * ```ts
@@ -17,7 +20,7 @@
 import type { ByteSink } from "./port_session.ts";
 import { concatBytes } from "../bytes.ts";
 
-/** Joins writes issued while the target is busy into one target write. */
+/** Joins writes issued in one task, or while the target is busy, into one target write. */
 export class CoalescingSink implements ByteSink {
   readonly #target: ByteSink;
   #queued: Uint8Array[] = [];
@@ -36,7 +39,10 @@ export class CoalescingSink implements ByteSink {
     this.#queuedWritten ??= Promise.withResolvers<void>();
     const written = this.#queuedWritten.promise;
     this.#lastWritten = written;
-    if (!this.#writing) void this.#writeQueued();
+    if (!this.#writing) {
+      this.#writing = true;
+      queueMicrotask(() => void this.#writeQueued());
+    }
     return written;
   }
 
@@ -46,7 +52,6 @@ export class CoalescingSink implements ByteSink {
   }
 
   async #writeQueued(): Promise<void> {
-    this.#writing = true;
     while (this.#queued.length > 0) {
       const chunks = this.#queued;
       const written = this.#queuedWritten!;

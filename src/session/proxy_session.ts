@@ -11,6 +11,7 @@
  * @module
  */
 
+import { cpuUsage } from "node:process";
 import { DataChannel } from "../datachannel/data_channel.ts";
 import { encodeOpenDataChannelInput } from "../protocol/payloads.ts";
 import type { Transport, TransportFactory } from "../transport/websocket_transport.ts";
@@ -101,9 +102,11 @@ export class ProxySession {
       this.state = "closed";
       this.channel.close();
       this.#transport?.close();
+      const cpu = cpuUsage();
       logger.debug(
         `session ${this.#options.sessionId} ended: ${this.port.bytesIn} bytes up, ` +
-          `${this.port.bytesOut} down, ${this.channel.stats.resent} resent, ${this.reconnects} reconnects`,
+          `${this.port.bytesOut} down, ${this.channel.stats.resent} resent, ${this.reconnects} ` +
+          `reconnects, ${Math.round((cpu.user + cpu.system) / 1000)} ms CPU`,
       );
     }
   }

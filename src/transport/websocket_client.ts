@@ -395,6 +395,16 @@ async function extraCaCerts(
   }
 }
 
+/** Random bytes for masking keys, drawn from the system 4 KiB at a time (one call per 1024 frames). */
+const maskPool = new Uint8Array(4096);
+let maskOffset = maskPool.length;
+
+/** A fresh, unpredictable 4-byte masking key (RFC 6455 §5.3). */
 function mask(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(4));
+  if (maskOffset === maskPool.length) {
+    crypto.getRandomValues(maskPool);
+    maskOffset = 0;
+  }
+  maskOffset += 4;
+  return maskPool.subarray(maskOffset - 4, maskOffset);
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { concatBytes } from "../bytes.ts";
+import { allocBytes, concatBytes } from "../bytes.ts";
 
 /** Frame opcodes. */
 export const Opcode = {
@@ -40,26 +40,45 @@ export function encodeFrame(opcode: number, payload: Uint8Array, mask?: Uint8Arr
   const length = payload.length;
   const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
   const headerLength = 2 + lengthBytes + (mask ? 4 : 0);
-  const frame = new Uint8Array(headerLength + length);
-  const view = new DataView(frame.buffer);
+  const frame = allocBytes(headerLength + length);
   frame[0] = 0x80 | opcode;
   const maskBit = mask ? 0x80 : 0;
   if (lengthBytes === 0) frame[1] = maskBit | length;
   else if (lengthBytes === 2) {
     frame[1] = maskBit | 126;
-    view.setUint16(2, length);
+    frame[2] = length >>> 8;
+    frame[3] = length & 0xff;
   } else {
     frame[1] = maskBit | 127;
-    view.setBigUint64(2, BigInt(length));
+    new DataView(frame.buffer, frame.byteOffset, 10).setBigUint64(2, BigInt(length));
   }
   if (!mask) {
     frame.set(payload, headerLength);
     return frame;
   }
   frame.set(mask, 2 + lengthBytes);
-  for (let i = 0; i < length; i++) frame[headerLength + i] = payload[i] ^ mask[i & 3];
+  maskInto(frame, headerLength, payload, mask);
   return frame;
 }
+
+/** Writes `payload` XOR `mask` into `out` at `offset`, a 32-bit word per step when aligned. */
+function maskInto(out: Uint8Array, offset: number, payload: Uint8Array, mask: Uint8Array): void {
+  const length = payload.length;
+  let i = 0;
+  if (((out.byteOffset + offset) & 3) === 0 && (payload.byteOffset & 3) === 0) {
+    const words = length >>> 2;
+    const to = new Uint32Array(out.buffer, out.byteOffset + offset, words);
+    const from = new Uint32Array(payload.buffer, payload.byteOffset, words);
+    const key = mask[0] | (mask[1] << 8) | (mask[2] << 16) | (mask[3] << 24); // little-endian
+    const word = LITTLE_ENDIAN ? key : (key << 24) | ((key << 8) & 0xff0000) |
+      ((key >>> 8) & 0xff00) | (key >>> 24);
+    for (let w = 0; w < words; w++) to[w] = from[w] ^ word;
+    i = words << 2;
+  }
+  for (; i < length; i++) out[offset + i] = payload[i] ^ mask[i & 3];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Incremental parser of server frames; control frames may arrive between fragments. */
 export class FrameParser {
@@ -112,7 +131,10 @@ export class FrameParser {
     const maskKey = masked ? b.subarray(cursor, cursor + 4) : undefined;
     if (masked) cursor += 4;
     if (b.length - cursor < length) return undefined;
-    const payload = b.slice(cursor, cursor + length);
+    // Server frames are unmasked: a view is enough (push never writes into its chunks).
+    const payload = maskKey
+      ? b.slice(cursor, cursor + length)
+      : b.subarray(cursor, cursor + length);
     if (maskKey) { for (let i = 0; i < length; i++) payload[i] ^= maskKey[i & 3]; }
     return { frame: { fin, opcode, payload }, end: cursor + length };
   }

@@ -97,7 +97,7 @@ function garbage(length: number, seed: number): Uint8Array {
 
 function withCreatedDate(frame: Uint8Array, value: bigint): Uint8Array {
   const copy = frame.slice();
-  new DataView(copy.buffer).setBigUint64(Offset.CreatedDate, value);
+  new DataView(copy.buffer, copy.byteOffset).setBigUint64(Offset.CreatedDate, value);
   return copy;
 }
 
@@ -118,17 +118,17 @@ const BAD_FRAMES: Array<[string, () => Uint8Array]> = [
   ["empty frame", () => new Uint8Array()],
   ["HeaderLength past the end", () => {
     const f = inbound(0, "payload");
-    new DataView(f.buffer).setUint32(Offset.HeaderLength, 4000);
+    new DataView(f.buffer, f.byteOffset).setUint32(Offset.HeaderLength, 4000);
     return f;
   }],
   ["HeaderLength 0", () => {
     const f = inbound(0, "payload");
-    new DataView(f.buffer).setUint32(Offset.HeaderLength, 0);
+    new DataView(f.buffer, f.byteOffset).setUint32(Offset.HeaderLength, 0);
     return f;
   }],
   ["negative SequenceNumber", () => {
     const f = inbound(0, "payload");
-    new DataView(f.buffer).setBigInt64(Offset.SequenceNumber, -1n);
+    new DataView(f.buffer, f.byteOffset).setBigInt64(Offset.SequenceNumber, -1n);
     return f;
   }],
   ["random garbage, 200 bytes", () => garbage(200, 0xc0ffee)],

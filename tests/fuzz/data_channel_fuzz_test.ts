@@ -368,7 +368,7 @@ Deno.test(`fuzz: a client DataChannel survives malformed frames (seed ${SEED})`,
       }
       case 8: { // negative and huge sequence numbers
         const frame = frameOf(rng, { sequenceNumber: 0 });
-        const view = new DataView(frame.buffer);
+        const view = new DataView(frame.buffer, frame.byteOffset);
         const kind = rng.int(0, 3);
         if (kind === 0) view.setBigInt64(Offset.SequenceNumber, -BigInt(rng.int(1, 2 ** 31)));
         else if (kind === 1) view.setBigUint64(Offset.SequenceNumber, rng.u64() | (1n << 63n));
@@ -402,8 +402,9 @@ Deno.test(`fuzz: a client DataChannel survives malformed frames (seed ${SEED})`,
       }
       case 11: { // CreatedDate 0, or an empty MessageType
         const frame = frameOf(rng, { sequenceNumber: nextSeq() });
-        if (rng.bool()) new DataView(frame.buffer).setBigUint64(Offset.CreatedDate, 0n);
-        else frame.fill(rng.pick([0, 0x20]), Offset.MessageType, Offset.SchemaVersion);
+        if (rng.bool()) {
+          new DataView(frame.buffer, frame.byteOffset).setBigUint64(Offset.CreatedDate, 0n);
+        } else frame.fill(rng.pick([0, 0x20]), Offset.MessageType, Offset.SchemaVersion);
         feed("zero date / empty type", frame, ["drop"]);
         break;
       }

@@ -73,8 +73,8 @@ function garbage(messageType: string, seed: number): () => Uint8Array {
     });
     if (kind === 1) return frame.slice(0, 1 + Math.floor(random() * (frame.length - 1)));
     const lying = frame.slice();
-    new DataView(lying.buffer).setUint32(0, 0xfffffff0); // HeaderLength
-    new DataView(lying.buffer).setUint32(116, 0x7fffffff); // PayloadLength
+    new DataView(lying.buffer, lying.byteOffset).setUint32(0, 0xfffffff0); // HeaderLength
+    new DataView(lying.buffer, lying.byteOffset).setUint32(116, 0x7fffffff); // PayloadLength
     return lying;
   };
 }

@@ -101,10 +101,10 @@ Deno.test("decode: short and inconsistent frames raise ProtocolError, never pani
     assertThrows(() => decodeClientMessage(VECTOR_A.slice(0, length)), ProtocolError);
   }
   const badHeaderLength = VECTOR_A.slice();
-  new DataView(badHeaderLength.buffer).setUint32(0, 5000);
+  new DataView(badHeaderLength.buffer, badHeaderLength.byteOffset).setUint32(0, 5000);
   assertThrows(() => decodeClientMessage(badHeaderLength), ProtocolError);
   const negativeSeq = VECTOR_A.slice();
-  new DataView(negativeSeq.buffer).setBigInt64(48, -1n);
+  new DataView(negativeSeq.buffer, negativeSeq.byteOffset).setBigInt64(48, -1n);
   assertThrows(() => decodeClientMessage(negativeSeq), ProtocolError);
 });
 
@@ -116,13 +116,13 @@ Deno.test("validate: corrupted digest and zero CreatedDate are rejected", () => 
     "PayloadDigest does not match the payload",
   );
   const undated = VECTOR_A.slice();
-  new DataView(undated.buffer).setBigUint64(40, 0n);
+  new DataView(undated.buffer, undated.byteOffset).setBigUint64(40, 0n);
   assertEquals(validationError(decodeClientMessage(undated)), "CreatedDate is 0");
 });
 
 Deno.test("decode: the payload is everything after HeaderLength + 4, whatever PayloadLength says", () => {
   const frame = VECTOR_A.slice();
-  new DataView(frame.buffer).setUint32(116, 3);
+  new DataView(frame.buffer, frame.byteOffset).setUint32(116, 3);
   const m = decodeClientMessage(frame);
   assertEquals(new TextDecoder().decode(m.payload), "payload");
 });
@@ -172,14 +172,14 @@ Deno.test("encode/decode: 64-bit fields above 2^32 round-trip; 2^53 and more are
     });
   const big = 2 ** 40 + 12345;
   const frame = message(big, 2 ** 41 + 7);
-  assertEquals(new DataView(frame.buffer).getBigUint64(48), BigInt(big));
+  assertEquals(new DataView(frame.buffer, frame.byteOffset).getBigUint64(48), BigInt(big));
   const decoded = decodeClientMessage(frame);
   assertEquals([decoded.sequenceNumber, decoded.createdDate], [big, 2 ** 41 + 7]);
 
   const tooBig = message(0, 1);
-  new DataView(tooBig.buffer).setBigUint64(48, 2n ** 53n);
+  new DataView(tooBig.buffer, tooBig.byteOffset).setBigUint64(48, 2n ** 53n);
   assertThrows(() => decodeClientMessage(tooBig), ProtocolError, "out of range");
-  new DataView(tooBig.buffer).setBigUint64(48, 0n);
-  new DataView(tooBig.buffer).setBigUint64(40, 2n ** 60n);
+  new DataView(tooBig.buffer, tooBig.byteOffset).setBigUint64(48, 0n);
+  new DataView(tooBig.buffer, tooBig.byteOffset).setBigUint64(40, 2n ** 60n);
   assertEquals(decodeClientMessage(tooBig).createdDate, -1, "an unrepresentable date is invalid");
 });

@@ -22,27 +22,31 @@ function gatedTarget() {
   };
 }
 
-Deno.test("CoalescingSink: the first write goes out at once, later ones join while it is in flight", async () => {
+Deno.test("CoalescingSink: writes of one task go out together, later ones join while it is in flight", async () => {
   const target = gatedTarget();
   const sink = new CoalescingSink(target);
   const settled: number[] = [];
   const first = sink.write(bytes(1)).then(() => settled.push(1));
   const second = sink.write(bytes(2, 3)).then(() => settled.push(2));
+  assertEquals(target.writes.length, 0, "nothing is written while the task is still running");
+  await Promise.resolve();
+  assertEquals(target.writes.map((w) => w.bytes), [[1, 2, 3]]);
   const third = sink.write(bytes(4)).then(() => settled.push(3));
-  assertEquals(target.writes.map((w) => w.bytes), [[1]]);
+  const fourth = sink.write(bytes(5)).then(() => settled.push(4));
 
   target.writes[0].done.resolve();
-  await first;
-  assertEquals(settled, [1], "the joined writes are not written yet");
-  assertEquals(target.writes.map((w) => w.bytes), [[1], [2, 3, 4]]);
+  await Promise.all([first, second]);
+  assertEquals(settled, [1, 2], "the writes joined later are not written yet");
+  assertEquals(target.writes.map((w) => w.bytes), [[1, 2, 3], [4, 5]]);
 
   target.writes[1].done.resolve();
-  await Promise.all([second, third]);
-  assertEquals(settled, [1, 2, 3]);
-  const fourth = sink.write(bytes(5));
-  assertEquals(target.writes.map((w) => w.bytes)[2], [5], "idle again: a write goes out at once");
+  await Promise.all([third, fourth]);
+  assertEquals(settled, [1, 2, 3, 4]);
+  const fifth = sink.write(bytes(6));
+  await Promise.resolve();
+  assertEquals(target.writes.map((w) => w.bytes)[2], [6], "idle again: a write goes out at once");
   target.writes[2].done.resolve();
-  await fourth;
+  await fifth;
 });
 
 Deno.test("CoalescingSink: a failed write rejects the writes it carried, later writes go on", async () => {
@@ -65,6 +69,7 @@ Deno.test("CoalescingSink: flushed() waits for every earlier write, failed ones 
   const target = gatedTarget();
   const sink = new CoalescingSink(target);
   const first = sink.write(bytes(1));
+  await Promise.resolve();
   const second = sink.write(bytes(2)).catch(() => {});
   let flushed = false;
   const done = sink.flushed().then(() => flushed = true);
