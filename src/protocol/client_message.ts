@@ -13,9 +13,9 @@
  * @module
  */
 
-import { hash } from "node:crypto";
 import { decodeMessageId, writeMessageId } from "./message_id.ts";
-import { asciiText } from "./text.ts";
+import { MessageType } from "./message_type.ts";
+import { sha256Into } from "./sha256.ts";
 import { allocBytes } from "../bytes.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
@@ -71,16 +71,17 @@ export interface OutgoingMessage {
 
 /** SHA-256 of the payload bytes, as carried in PayloadDigest. */
 export function payloadDigest(payload: Uint8Array): Uint8Array {
-  return new Uint8Array(sha256(payload));
+  const digest = new Uint8Array(32);
+  sha256Into(payload, digest, 0);
+  return digest;
 }
 
-/** SHA-256 as node:crypto returns it (a Buffer), for the hot paths that only read it once. */
-function sha256(payload: Uint8Array): Uint8Array {
-  return hash("sha256", payload, "buffer");
-}
+/** Scratch space for the digest a received frame is checked against. */
+const received = new Uint8Array(32);
 
-/** The 32-byte MessageType fields written so far, by type: a handful of constants. */
+/** The space-padded 32-byte MessageType field of each type written so far. */
 const typeFields = new Map<string, Uint8Array>();
+for (const type of Object.values(MessageType)) typeField(type);
 
 /** MessageType as its space-padded 32-byte field; throws ProtocolError if it does not fit. */
 function typeField(messageType: string): Uint8Array {
@@ -108,7 +109,7 @@ export function encodeClientMessage(message: OutgoingMessage): Uint8Array {
   setUint64(view, Offset.SequenceNumber, message.sequenceNumber);
   view.setBigUint64(Offset.Flags, message.flags);
   writeMessageId(message.messageId, frame, Offset.MessageId);
-  frame.set(sha256(payload), Offset.PayloadDigest);
+  sha256Into(payload, frame, Offset.PayloadDigest);
   view.setUint32(Offset.PayloadType, message.payloadType);
   view.setUint32(Offset.PayloadLength, payload.length);
   frame.set(payload, Offset.Payload);
@@ -160,23 +161,21 @@ export function validationError(message: ClientMessage): string | undefined {
   }
   if (message.messageType === "") return "empty MessageType";
   if (message.createdDate <= 0) return "CreatedDate is 0";
-  if (
-    message.payloadLength !== 0 &&
-    !bytesEqual(sha256(message.payload), message.payloadDigest)
-  ) {
-    return "PayloadDigest does not match the payload";
-  }
-  return undefined;
+  if (message.payloadLength === 0) return undefined;
+  sha256Into(message.payload, received, 0);
+  return bytesEqual(received, message.payloadDigest)
+    ? undefined
+    : "PayloadDigest does not match the payload";
 }
 
 function decodeMessageType(bytes: Uint8Array): string {
+  for (const [type, field] of typeFields) if (bytesEqual(bytes, field)) return type; // as we write
   // Strip NUL padding at either end, then whitespace (spec §3.1).
   let start = 0;
   let end = bytes.length;
   while (start < end && bytes[start] === 0) start++;
   while (end > start && bytes[end - 1] === 0) end--;
-  const field = bytes.subarray(start, end);
-  return (asciiText(field) ?? decoder.decode(field)).trim();
+  return decoder.decode(bytes.subarray(start, end)).trim();
 }
 
 /** Writes a non-negative safe integer as a big-endian uint64, without a BigInt. */

@@ -43,12 +43,9 @@ export function writeMessageId(uuid: string, target: Uint8Array, offset: number)
 /** Decodes 16 wire bytes (halves swapped) into lower-case 8-4-4-4-12 UUID text. */
 export function decodeMessageId(wire: Uint8Array): string {
   if (wire.length !== 16) throw new ProtocolError(`Cannot decode MessageId: ${wire.length} bytes`);
-  const hex = (from: number, to: number) => {
-    let text = "";
-    for (let t = from; t < to; t++) text += HEX[wire[(t + 8) % 16]];
-    return text;
-  };
-  return `${hex(0, 4)}-${hex(4, 6)}-${hex(6, 8)}-${hex(8, 10)}-${hex(10, 16)}`;
+  const h = (t: number) => HEX[wire[(t + 8) & 15]]; // text byte t
+  return h(0) + h(1) + h(2) + h(3) + "-" + h(4) + h(5) + "-" + h(6) + h(7) + "-" + h(8) + h(9) +
+    "-" + h(10) + h(11) + h(12) + h(13) + h(14) + h(15);
 }
 
 function hexValue(charCode: number): number {

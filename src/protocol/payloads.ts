@@ -16,7 +16,7 @@
  */
 
 import { ProtocolError } from "./protocol_error.ts";
-import { asciiBytes, asciiText } from "./text.ts";
+import { allocBytes } from "../bytes.ts";
 
 /** The first (text) frame on a new websocket. Field order as the reference writes it. */
 export interface OpenDataChannelInput {
@@ -88,14 +88,15 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Serializes a JSON payload to UTF-8 bytes. */
 export function encodeJson(value: unknown): Uint8Array {
   const text = JSON.stringify(value);
-  return asciiBytes(text) ?? encoder.encode(text);
+  const bytes = allocBytes(text.length * 3); // the most UTF-8 a UTF-16 string can need
+  return bytes.subarray(0, encoder.encodeInto(text, bytes).written);
 }
 
 /** Parses a UTF-8 JSON payload into an object, or throws ProtocolError naming `what`. */
 export function decodeJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(asciiText(bytes) ?? decoder.decode(bytes));
+    value = JSON.parse(decoder.decode(bytes));
   } catch {
     throw new ProtocolError(`Cannot parse ${what}: not UTF-8 JSON`);
   }
