@@ -13,7 +13,7 @@
  * @module
  */
 
-import { decodeMessageId, writeMessageId } from "./message_id.ts";
+import { readMessageId, writeMessageId } from "./message_id.ts";
 import { MessageType } from "./message_type.ts";
 import { sha256Into } from "./sha256.ts";
 import { allocBytes } from "../bytes.ts";
@@ -124,29 +124,29 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
   if (frame.length < Offset.Payload) {
     throw new ProtocolError(`Cannot decode frame: ${frame.length} bytes is shorter than a header`);
   }
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const headerLength = view.getUint32(Offset.HeaderLength);
+  // Plain byte reads, not a DataView: decoding runs for every frame and allocates little.
+  const headerLength = getUint32(frame, Offset.HeaderLength);
   const payloadStart = headerLength + 4;
   if (headerLength < HEADER_LENGTH || payloadStart > frame.length) {
     throw new ProtocolError(`Cannot decode frame: HeaderLength ${headerLength} does not fit`);
   }
-  const sequenceNumber = getUint64(view, Offset.SequenceNumber);
-  const createdDate = getUint64(view, Offset.CreatedDate);
+  const sequenceNumber = getUint64(frame, Offset.SequenceNumber);
+  const createdDate = getUint64(frame, Offset.CreatedDate);
   if (sequenceNumber === undefined) {
-    const value = view.getBigInt64(Offset.SequenceNumber);
+    const value = new DataView(frame.buffer, frame.byteOffset).getBigInt64(Offset.SequenceNumber);
     throw new ProtocolError(`Cannot decode frame: SequenceNumber ${value} out of range`);
   }
   return {
     headerLength,
-    messageType: decodeMessageType(frame.subarray(Offset.MessageType, Offset.SchemaVersion)),
-    schemaVersion: view.getUint32(Offset.SchemaVersion),
+    messageType: decodeMessageType(frame),
+    schemaVersion: getUint32(frame, Offset.SchemaVersion),
     createdDate: createdDate ?? -1,
     sequenceNumber,
-    flags: view.getBigUint64(Offset.Flags),
-    messageId: decodeMessageId(frame.subarray(Offset.MessageId, Offset.PayloadDigest)),
+    flags: getFlags(frame),
+    messageId: readMessageId(frame, Offset.MessageId),
     payloadDigest: frame.subarray(Offset.PayloadDigest, Offset.PayloadType),
-    payloadType: view.getUint32(Offset.PayloadType),
-    payloadLength: view.getUint32(Offset.PayloadLength),
+    payloadType: getUint32(frame, Offset.PayloadType),
+    payloadLength: getUint32(frame, Offset.PayloadLength),
     payload: frame.subarray(payloadStart),
   };
 }
@@ -168,14 +168,17 @@ export function validationError(message: ClientMessage): string | undefined {
     : "PayloadDigest does not match the payload";
 }
 
-function decodeMessageType(bytes: Uint8Array): string {
-  for (const [type, field] of typeFields) if (bytesEqual(bytes, field)) return type; // as we write
+/** The MessageType field of `frame`. */
+function decodeMessageType(frame: Uint8Array): string {
+  for (const [type, field] of typeFields) { // the types we write come back as we write them
+    if (bytesEqualAt(frame, Offset.MessageType, field)) return type;
+  }
   // Strip NUL padding at either end, then whitespace (spec §3.1).
-  let start = 0;
-  let end = bytes.length;
-  while (start < end && bytes[start] === 0) start++;
-  while (end > start && bytes[end - 1] === 0) end--;
-  return decoder.decode(bytes.subarray(start, end)).trim();
+  let start = Offset.MessageType;
+  let end = Offset.SchemaVersion;
+  while (start < end && frame[start] === 0) start++;
+  while (end > start && frame[end - 1] === 0) end--;
+  return decoder.decode(frame.subarray(start, end)).trim();
 }
 
 /** Writes a non-negative safe integer as a big-endian uint64, without a BigInt. */
@@ -184,15 +187,36 @@ function setUint64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, value >>> 0);
 }
 
-/** Reads a big-endian uint64; undefined if it is not a safe integer (or negative as int64). */
-function getUint64(view: DataView, offset: number): number | undefined {
-  const high = view.getUint32(offset);
-  if (high > 0x1fffff) return undefined; // 2^53 and above, or the sign bit set
-  return high * 2 ** 32 + view.getUint32(offset + 4);
+/** Reads a big-endian uint32. */
+function getUint32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+    bytes[offset + 3]) >>> 0;
 }
 
+/** Reads a big-endian uint64; undefined if it is not a safe integer (or negative as int64). */
+function getUint64(bytes: Uint8Array, offset: number): number | undefined {
+  const high = getUint32(bytes, offset);
+  if (high > 0x1fffff) return undefined; // 2^53 and above, or the sign bit set
+  return high * 2 ** 32 + getUint32(bytes, offset + 4);
+}
+
+/** The Flags field; the values peers send (0…3) come from a table instead of a new BigInt. */
+function getFlags(frame: Uint8Array): bigint {
+  const high = getUint32(frame, Offset.Flags);
+  const low = getUint32(frame, Offset.Flags + 4);
+  if (high === 0 && low < SMALL_FLAGS.length) return SMALL_FLAGS[low];
+  return (BigInt(high) << 32n) | BigInt(low);
+}
+
+const SMALL_FLAGS = [0n, 1n, 2n, 3n];
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return a.length === b.length && bytesEqualAt(a, 0, b);
+}
+
+/** Whether `a` holds all of `b` at `offset`. */
+function bytesEqualAt(a: Uint8Array, offset: number, b: Uint8Array): boolean {
+  if (offset + b.length > a.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[offset + i] !== b[i]) return false;
   return true;
 }

@@ -13,8 +13,6 @@
 
 import { ProtocolError } from "./protocol_error.ts";
 
-/** Two lower-case hex digits for every byte value. */
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 const DASH = 0x2d;
 
 /** Encodes a UUID text as the 16 wire bytes of a MessageId (halves swapped). */
@@ -43,10 +41,28 @@ export function writeMessageId(uuid: string, target: Uint8Array, offset: number)
 /** Decodes 16 wire bytes (halves swapped) into lower-case 8-4-4-4-12 UUID text. */
 export function decodeMessageId(wire: Uint8Array): string {
   if (wire.length !== 16) throw new ProtocolError(`Cannot decode MessageId: ${wire.length} bytes`);
-  const h = (t: number) => HEX[wire[(t + 8) & 15]]; // text byte t
-  return h(0) + h(1) + h(2) + h(3) + "-" + h(4) + h(5) + "-" + h(6) + h(7) + "-" + h(8) + h(9) +
-    "-" + h(10) + h(11) + h(12) + h(13) + h(14) + h(15);
+  return readMessageId(wire, 0);
 }
+
+/** Reads the 16 wire bytes at `offset` of `bytes` (at least offset + 16 long) as UUID text. */
+export function readMessageId(bytes: Uint8Array, offset: number): string {
+  // Character codes first, then one string: concatenating 20 pieces makes 20 strings per frame.
+  for (let t = 0, c = 0; t < 16; t++, c += 2) {
+    if (c === 8 || c === 13 || c === 18 || c === 23) c++;
+    const byte = bytes[offset + ((t + 8) & 15)];
+    TEXT_CODES[c] = HEX_CODES[byte >> 4];
+    TEXT_CODES[c + 1] = HEX_CODES[byte & 15];
+  }
+  return String.fromCharCode.apply(null, TEXT_CODES);
+}
+
+/** Character codes of "0"…"9", "a"…"f". */
+const HEX_CODES = Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+/** The 36 character codes of the text form being built, hyphens in place. */
+const TEXT_CODES: number[] = Array.from(
+  "00000000-0000-0000-0000-000000000000",
+  (ch) => ch.charCodeAt(0),
+);
 
 function hexValue(charCode: number): number {
   if (charCode >= 0x30 && charCode <= 0x39) return charCode - 0x30; // 0-9
