@@ -84,6 +84,9 @@ export interface DataChannelStats {
   dropped: number;
 }
 
+/** Window slots that must be free before a sender blocked on a full window resumes. */
+const RESUME_BURST = 64;
+
 /** One side of a Session Manager data channel. */
 export class DataChannel {
   readonly rtt = new RttEstimator();
@@ -179,8 +182,13 @@ export class DataChannel {
    */
   async send(payloadType: number, payload: Uint8Array): Promise<void> {
     if (payload.length === 0) throw new ProtocolError("Cannot send an empty stream payload");
-    while (this.state === "open" && this.#inFlight >= this.#sendWindow) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    if (this.#inFlight >= this.#sendWindow) {
+      // Once the window is full, wait for room for a burst: resuming at every single ack would
+      // send one frame per websocket write, which costs more than the frame itself.
+      const resumeAt = this.#sendWindow - Math.min(RESUME_BURST, Math.ceil(this.#sendWindow / 4));
+      while (this.state === "open" && this.#inFlight > resumeAt) {
+        await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      }
     }
     if (this.state === "closed") throw new Error("Cannot send: the data channel is closed");
     const sequenceNumber = this.#nextSequenceNumber++;

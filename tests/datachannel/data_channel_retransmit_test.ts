@@ -195,6 +195,24 @@ Deno.test("back-pressure: with sendWindow 3 the 4th send waits for the oldest ac
   h.channel.close();
 });
 
+Deno.test("back-pressure: a sender blocked on a full window resumes for a burst, not per ack", async () => {
+  const h = setup({ sendWindow: 256 });
+  for (let i = 0; i < 256; i++) await h.channel.send(PayloadType.Output, text(String(i)));
+  let sent = 256;
+  const sender = (async () => {
+    for (; sent < 400; sent++) await h.channel.send(PayloadType.Output, text(String(sent)));
+  })();
+  for (let seq = 0; seq < 63; seq++) await h.feed(ackFor(seq));
+  assertEquals(sent, 256, "63 free slots: still waiting");
+  await h.feed(ackFor(63));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(sent, 320, "64 free slots: 64 sends at once");
+  for (let seq = 64; seq < 400; seq++) await h.feed(ackFor(seq));
+  await sender;
+  assertEquals(h.sink.dataFrames.length - h.channel.stats.resent, 400, "nothing dropped");
+  h.channel.close();
+});
+
 Deno.test("drain: true once everything is acked", async () => {
   const h = setup();
   assertEquals(await h.channel.drain(0), true, "nothing outstanding");
