@@ -123,6 +123,8 @@ export class DataChannel {
   readonly #inbox: Uint8Array[] = [];
   #processing = false;
   #waiters: Array<() => void> = [];
+  /** Sends waiting for room in the window; later sends queue behind them. */
+  #blockedSenders = 0;
   #timer: TimerId | undefined;
 
   constructor(options: DataChannelOptions) {
@@ -181,15 +183,37 @@ export class DataChannel {
    * Rejects only if the channel is closed.
    */
   async send(payloadType: number, payload: Uint8Array): Promise<void> {
-    if (payload.length === 0) throw new ProtocolError("Cannot send an empty stream payload");
-    if (this.#inFlight >= this.#sendWindow) {
-      // Once the window is full, wait for room for a burst: resuming at every single ack would
-      // send one frame per websocket write, which costs more than the frame itself.
-      const resumeAt = this.#sendWindow - Math.min(RESUME_BURST, Math.ceil(this.#sendWindow / 4));
+    if (this.sendNow(payloadType, payload)) return;
+    // Once the window is full, wait for room for a burst: resuming at every single ack would
+    // send one frame per websocket write, which costs more than the frame itself.
+    const resumeAt = this.#sendWindow - Math.min(RESUME_BURST, Math.ceil(this.#sendWindow / 4));
+    this.#blockedSenders++;
+    try {
       while (this.state === "open" && this.#inFlight > resumeAt) {
         await new Promise<void>((resolve) => this.#waiters.push(resolve));
       }
+    } finally {
+      this.#blockedSenders--;
     }
+    this.#transmit(payloadType, payload);
+  }
+
+  /**
+   * Sends one sequenced message at once if the send window has room and no earlier send is
+   * waiting; otherwise sends nothing and returns false (then use `send`). A caller with many
+   * chunks sends them in one synchronous run this way, so they leave in one websocket write.
+   * Throws if the channel is closed.
+   */
+  sendNow(payloadType: number, payload: Uint8Array): boolean {
+    if (payload.length === 0) throw new ProtocolError("Cannot send an empty stream payload");
+    if (this.state === "open" && (this.#blockedSenders > 0 || this.#inFlight >= this.#sendWindow)) {
+      return false;
+    }
+    this.#transmit(payloadType, payload);
+    return true;
+  }
+
+  #transmit(payloadType: number, payload: Uint8Array): void {
     if (this.state === "closed") throw new Error("Cannot send: the data channel is closed");
     const sequenceNumber = this.#nextSequenceNumber++;
     const frame = encodeClientMessage({

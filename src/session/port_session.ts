@@ -37,6 +37,8 @@ export interface ByteSink {
 /** What the session needs from the layers around it. */
 export interface PortSessionDeps {
   send(payloadType: number, payload: Uint8Array): Promise<void>;
+  /** Sends at once if possible (see DataChannel.sendNow); false: use `send`. */
+  sendNow?(payloadType: number, payload: Uint8Array): boolean;
   output: ByteSink;
   logger: Logger;
   clientVersion?: string;
@@ -97,10 +99,14 @@ export class PortSession {
       while (!signal?.aborted) {
         const { value, done } = await reader.read();
         if (done) return;
+        // The chunks of one read go out in one synchronous run (so in one websocket write)
+        // while the window has room; only a full window makes the loop wait.
         for (let offset = 0; offset < value.length; offset += STREAM_DATA_PAYLOAD_SIZE) {
           const chunk = value.subarray(offset, offset + STREAM_DATA_PAYLOAD_SIZE);
           this.bytesIn += chunk.length;
-          await this.#deps.send(PayloadType.Output, chunk);
+          if (!this.#deps.sendNow?.(PayloadType.Output, chunk)) {
+            await this.#deps.send(PayloadType.Output, chunk);
+          }
         }
       }
     } finally {

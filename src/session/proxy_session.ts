@@ -77,6 +77,7 @@ export class ProxySession {
     });
     this.port = new PortSession({
       send: (type, payload) => this.channel.send(type, payload),
+      sendNow: (type, payload) => this.channel.sendNow(type, payload),
       output: options.output,
       logger: options.logger,
     });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { PayloadType } from "../../src/protocol/message_type.ts";
 import { ackFor, inbound, setup, text } from "./harness.ts";
 
@@ -211,6 +211,22 @@ Deno.test("back-pressure: a sender blocked on a full window resumes for a burst,
   await sender;
   assertEquals(h.sink.dataFrames.length - h.channel.stats.resent, 400, "nothing dropped");
   h.channel.close();
+});
+
+Deno.test("sendNow: at once while the window has room; false when full or a send waits", async () => {
+  const h = setup({ sendWindow: 2 });
+  assertEquals(h.channel.sendNow(PayloadType.Output, text("0")), true);
+  assertEquals(h.channel.sendNow(PayloadType.Output, text("1")), true);
+  assertEquals(h.sink.dataFrames.length, 2, "written synchronously");
+  assertEquals(h.channel.sendNow(PayloadType.Output, text("x")), false, "window full");
+  const waiting = h.channel.send(PayloadType.Output, text("2"));
+  await h.feed(ackFor(0), ackFor(1));
+  assertEquals(h.channel.sendNow(PayloadType.Output, text("3")), true);
+  await waiting;
+  const order = h.sink.messages.map((m) => new TextDecoder().decode(m.payload));
+  assertEquals(order, ["0", "1", "2", "3"], "the waiting send keeps its place; nothing dropped");
+  h.channel.close();
+  assertThrows(() => h.channel.sendNow(PayloadType.Output, text("y")), Error, "closed");
 });
 
 Deno.test("drain: true once everything is acked", async () => {
