@@ -21,6 +21,18 @@ import { CoalescingSink } from "../src/session/coalescing_sink.ts";
 import { Pacer } from "./pacer.ts";
 import { writeAll } from "../src/bytes.ts";
 
+/** The client's websocket as the agent sees it (ws_server.ts's ServerWebSocket is one). */
+export interface ClientSocket {
+  /** True until a Close is sent or received. */
+  readonly open: boolean;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  /** A whole text (string) or binary (Uint8Array) message. */
+  onmessage: ((data: string | Uint8Array) => void) | undefined;
+  /** The connection ended. */
+  onclose: ((code: number) => void) | undefined;
+}
+
 /** What an agent session needs. */
 export interface AgentSessionOptions {
   sessionId: string;
@@ -43,7 +55,7 @@ export class AgentSession {
   clientVersion = "";
   endOutput = "";
   readonly #options: AgentSessionOptions;
-  #socket: WebSocket | undefined;
+  #socket: ClientSocket | undefined;
   #conn: Deno.TcpConn | undefined;
   #target: CoalescingSink | undefined;
 
@@ -60,13 +72,12 @@ export class AgentSession {
   }
 
   /** Uses a freshly authenticated client websocket. */
-  attach(socket: WebSocket): void {
+  attach(socket: ClientSocket): void {
     this.#socket?.close(1000);
     this.#socket = socket;
     this.connections++;
-    socket.onmessage = (event) => {
-      if (typeof event.data === "string") return;
-      const frame = new Uint8Array(event.data as ArrayBuffer);
+    socket.onmessage = (frame) => {
+      if (typeof frame === "string") return;
       const filter = this.#options.faults.fromClient;
       const frames = filter ? filter(frame, frameInfo(frame, this.fromClientFrames)) : [frame];
       this.fromClientFrames++;
@@ -140,20 +151,20 @@ export class AgentSession {
     this.#options.onEnd();
   }
 
-  #sendToClient(socket: WebSocket, frame: Uint8Array): void {
-    if (socket.readyState !== WebSocket.OPEN) throw new Error("client socket is not open");
+  #sendToClient(socket: ClientSocket, frame: Uint8Array): void {
+    if (!socket.open) throw new Error("client socket is not open");
     const { toClient, dropSocketAfterFrames } = this.#options.faults;
     const frames = toClient ? toClient(frame, frameInfo(frame, this.toClientFrames)) : [frame];
     this.toClientFrames++;
     deliverFiltered(frames, (f) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(f);
+      if (socket.open) socket.send(f);
     });
     if (dropSocketAfterFrames?.includes(this.toClientFrames)) this.dropSocket();
   }
 
   #sendService(messageType: string, payload: Uint8Array): void {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    if (!socket?.open) return;
     socket.send(encodeClientMessage({
       messageType,
       createdDate: Date.now(),
@@ -207,11 +218,16 @@ export class AgentSession {
   async #pumpFromTarget(conn: Deno.TcpConn): Promise<void> {
     // Read in large blocks (one read per 64 KiB, not per KiB), send 1 KiB chunks like the agent.
     const buffer = new Uint8Array(64 * STREAM_DATA_PAYLOAD_SIZE);
-    const pacer = new Pacer(this.#options.faults.paceMsPerChunk ?? 0);
+    const paceMs = this.#options.faults.paceMsPerChunk ?? 0;
+    const pacer = new Pacer(paceMs);
     try {
       while (this.state === "forwarding") {
         const n = await conn.read(buffer);
         if (n === null) break;
+        if (paceMs === 0) {
+          await this.#sendChunks(buffer.subarray(0, n));
+          continue;
+        }
         for (let offset = 0; offset < n; offset += STREAM_DATA_PAYLOAD_SIZE) {
           const chunk = buffer.slice(offset, Math.min(n, offset + STREAM_DATA_PAYLOAD_SIZE));
           await this.channel.send(PayloadType.Output, chunk);
@@ -223,5 +239,19 @@ export class AgentSession {
       // The session ended while reading.
     }
     this.terminate();
+  }
+
+  /**
+   * Sends the 1 KiB chunks of one read in one synchronous burst, so their frames leave in one
+   * socket write (awaiting each send would let the socket write them one by one). While the send
+   * window is full, the sends wait in call order, so sequence numbers follow the stream.
+   */
+  async #sendChunks(bytes: Uint8Array): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (let offset = 0; offset < bytes.length; offset += STREAM_DATA_PAYLOAD_SIZE) {
+      const chunk = bytes.slice(offset, Math.min(bytes.length, offset + STREAM_DATA_PAYLOAD_SIZE));
+      sends.push(this.channel.send(PayloadType.Output, chunk));
+    }
+    await Promise.all(sends);
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The local Session Manager emulator: one loopback HTTP server that answers the SSM and EC2
- * Instance Connect JSON APIs and serves the data-channel websocket, where {@linkcode AgentSession}
- * plays the agent; STS's form-encoded POSTs go to {@linkcode StsEmulator}. Point the SDK at it with
+ * The local Session Manager emulator: a loopback HTTP server that answers the SSM and EC2
+ * Instance Connect JSON APIs, and a second port, as ssmmessages is a host of its own, that serves
+ * the data-channel websocket with our own RFC 6455 code (ws_server.ts: every frame of one read in
+ * one burst, every frame of a burst in one write), where {@linkcode AgentSession} plays the agent;
+ * STS's form-encoded POSTs go to {@linkcode StsEmulator}. Point the SDK at it with
  * AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT, AWS_ENDPOINT_URL_STS (and _SSO)
  * ({@linkcode Emulator.env}). Test/demo infrastructure only.
  *
@@ -14,6 +16,11 @@
  */
 
 import { AgentSession } from "./agent.ts";
+import { openStreamListener } from "./stream_listener.ts";
+import { httpAnswer, type ReadHead } from "./http_head.ts";
+import { isWebSocketUpgrade, upgradeAnswer } from "./ws_handshake.ts";
+import { ServerWebSocket } from "./ws_server.ts";
+import { writeAll } from "../src/bytes.ts";
 import type { Faults } from "./faults.ts";
 import { ApiError, handleApiRequest, type Operation } from "./ssm_api.ts";
 import { InstanceConnectKeys } from "./instance_connect.ts";
@@ -70,7 +77,10 @@ export interface EmulatorSession {
 /** A running emulator. */
 export interface Emulator extends AsyncDisposable {
   url: string;
+  /** The API's port. */
   port: number;
+  /** The data-channel websocket's port (StreamUrl), unless `streamUrlBase` points elsewhere. */
+  streamPort: number;
   /** Environment for an ssmssh process that should use this emulator. */
   env: Record<string, string>;
   faults: Faults;
@@ -205,11 +215,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
   for (const name of Object.keys(operations)) operations[name] = guard(name, operations[name]);
 
   const listen = { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...options.tls };
-  const server = Deno.serve(listen, (request) => {
-    const url = new URL(request.url);
-    if (url.pathname.startsWith("/v1/data-channel/")) {
-      return openDataChannel(request, url, sessions);
-    }
+  const api = Deno.serve(listen, (request) => {
     if (isStsRequest(request)) return sts.handle(request);
     if (isSsoPortalRequest(request)) return sts.handleSsoPortal(request);
     if (options.sts?.requireIssuedCredentials && !sts.accepts(request)) return sts.rejectUnissued();
@@ -220,19 +226,29 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
       (operation, input) => calls.push({ operation, input, accessKeyId }),
     );
   });
-  const port = server.addr.port;
+  /** Open data-channel sockets, each with the promise of its end. */
+  const sockets = new Map<ServerWebSocket, Promise<void>>();
+  const streams = openStreamListener({
+    tls: options.tls,
+    onConnection: (conn, read) => openDataChannel(conn, read, sessions, sockets),
+  });
+  const port = api.addr.port;
   const secure = options.tls ? "s" : "";
   baseUrl = `http${secure}://127.0.0.1:${port}`;
-  wsBase = options.streamUrlBase ?? `ws${secure}://127.0.0.1:${port}`;
+  wsBase = options.streamUrlBase ?? `ws${secure}://127.0.0.1:${streams.port}`;
 
   const stop = async () => {
     for (const session of sessions.values()) session.agent.terminate("emulator stopped");
+    for (const socket of sockets.keys()) socket.close(1001, "emulator stopped"); // not attached
     instanceConnect?.stop();
-    await server.shutdown();
+    await Promise.all(sockets.values()); // closing handshakes, each bounded by a timeout
+    await streams.close();
+    await api.shutdown();
   };
   return Promise.resolve({
     url: baseUrl,
     port,
+    streamPort: streams.port,
     faults,
     sessions,
     calls,
@@ -254,32 +270,46 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> 
   });
 }
 
-function openDataChannel(
-  request: Request,
-  url: URL,
+/** Serves one data-channel connection until it closes. */
+async function openDataChannel(
+  conn: Deno.Conn,
+  { head, rest }: ReadHead,
   sessions: Map<string, EmulatorSession>,
-): Response {
-  const session = sessions.get(url.pathname.split("/").pop() ?? "");
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    return new Response("websocket upgrade required", { status: 400 });
+  sockets: Map<ServerWebSocket, Promise<void>>,
+): Promise<void> {
+  const path = new URL(head.target, "http://host").pathname;
+  const session = path.startsWith("/v1/data-channel/")
+    ? sessions.get(path.slice("/v1/data-channel/".length))
+    : undefined;
+  if (!isWebSocketUpgrade(head)) {
+    return await writeAll(conn, httpAnswer(400, "websocket upgrade required"));
   }
-  if (!session || session.terminated) return new Response("no such session", { status: 404 });
-  const { socket, response } = Deno.upgradeWebSocket(request);
-  socket.binaryType = "arraybuffer";
-  socket.onmessage = (event) => {
+  if (!session || session.terminated) {
+    return await writeAll(conn, httpAnswer(404, "no such session"));
+  }
+  const answer = upgradeAnswer(head);
+  await writeAll(conn, answer.bytes);
+  if (!answer.accepted) return;
+  const socket = new ServerWebSocket(conn, rest);
+  socket.onmessage = (data) => {
     // The first frame must be OpenDataChannelInput (text) with a token of this session.
     let token = "";
     try {
-      const input = JSON.parse(String(event.data));
-      token = String(input.TokenValue ?? "");
+      token = String(JSON.parse(String(data)).TokenValue ?? "");
     } catch {
       // not JSON: refused below
     }
-    if (typeof event.data !== "string" || !session.tokens.has(token)) {
+    if (typeof data !== "string" || !session.tokens.has(token)) {
       socket.close(4001, "invalid token");
       return;
     }
     session.agent.attach(socket);
   };
-  return response;
+  const run = socket.run();
+  sockets.set(socket, run);
+  try {
+    await run;
+  } finally {
+    sockets.delete(socket);
+  }
 }

@@ -61,7 +61,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array, mask?: Uint8Arr
   return frame;
 }
 
-/** Writes `payload` XOR `mask` into `out` at `offset`, a 32-bit word per step when aligned. */
+/** Writes `payload` XOR `mask` into `out` at `offset`: a 32-bit word per step when aligned. */
 function maskInto(out: Uint8Array, offset: number, payload: Uint8Array, mask: Uint8Array): void {
   const length = payload.length;
   let i = 0;
@@ -74,6 +74,14 @@ function maskInto(out: Uint8Array, offset: number, payload: Uint8Array, mask: Ui
       ((key >>> 8) & 0xff00) | (key >>> 24);
     for (let w = 0; w < words; w++) to[w] = from[w] ^ word;
     i = words << 2;
+  } else {
+    const [m0, m1, m2, m3] = mask;
+    for (; i + 4 <= length; i += 4) {
+      out[offset + i] = payload[i] ^ m0;
+      out[offset + i + 1] = payload[i + 1] ^ m1;
+      out[offset + i + 2] = payload[i + 2] ^ m2;
+      out[offset + i + 3] = payload[i + 3] ^ m3;
+    }
   }
   for (; i < length; i++) out[offset + i] = payload[i] ^ mask[i & 3];
 }
@@ -131,11 +139,13 @@ export class FrameParser {
     const maskKey = masked ? b.subarray(cursor, cursor + 4) : undefined;
     if (masked) cursor += 4;
     if (b.length - cursor < length) return undefined;
-    // Server frames are unmasked: a view is enough (push never writes into its chunks).
-    const payload = maskKey
-      ? b.slice(cursor, cursor + length)
-      : b.subarray(cursor, cursor + length);
-    if (maskKey) { for (let i = 0; i < length; i++) payload[i] ^= maskKey[i & 3]; }
+    // An unmasked frame's payload can be a view (push never writes into its chunks).
+    const body = b.subarray(cursor, cursor + length);
+    let payload = body;
+    if (maskKey) {
+      payload = allocBytes(length);
+      maskInto(payload, 0, body, maskKey);
+    }
     return { frame: { fin, opcode, payload }, end: cursor + length };
   }
 }

@@ -322,3 +322,25 @@ Deno.test("FrameParser: bad control frames are a protocol error", () => {
   // A 125-byte control frame is fine.
   assertEquals(new FrameParser().push(rawFrame(Opcode.Ping, pattern(125))).length, 1);
 });
+
+Deno.test("masking: encodeFrame and FrameParser round-trip every length, at any alignment", () => {
+  const data = crypto.getRandomValues(new Uint8Array(1300));
+  const mask = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+  for (let length = 0; length <= 1200; length += length < 70 ? 1 : 37) {
+    for (const shift of [0, 1, 2, 3]) {
+      const payload = data.subarray(shift, shift + length); // aligned and unaligned sources
+      const frame = encodeFrame(Opcode.Binary, payload, mask);
+      const headerLength = frame.length - length;
+      for (let i = 0; i < length; i++) {
+        if (frame[headerLength + i] !== (payload[i] ^ mask[i & 3])) {
+          throw new Error(`length ${length} shift ${shift}: byte ${i} masked wrongly`);
+        }
+      }
+      const stream = new Uint8Array(shift + frame.length); // the frame at an unaligned offset
+      stream.set(frame, shift);
+      const parsed = new FrameParser().push(stream.subarray(shift));
+      assertEquals(parsed.length, 1);
+      assertEquals(parsed[0].payload, payload.slice(), `length ${length} shift ${shift}`);
+    }
+  }
+});
