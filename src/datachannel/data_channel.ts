@@ -358,8 +358,13 @@ export class DataChannel {
       if (acknowledge) this.#acknowledge(message);
       return;
     }
+    // Keep only what the ack needs, not the payload: the payload is a view into a whole
+    // websocket read, which would stay allocated for as long as the output takes to write.
+    const { messageType, messageId, sequenceNumber } = message;
     handled.then(() => {
-      if (acknowledge && this.state === "open") this.#acknowledge(message);
+      if (acknowledge && this.state === "open") {
+        this.#acknowledge({ messageType, messageId, sequenceNumber });
+      }
     }, (error) => this.#fail(error instanceof Error ? error : new Error(String(error))));
   }
 
@@ -394,7 +399,7 @@ export class DataChannel {
     this.#handlers.onChannelClosed?.(closed);
   }
 
-  #acknowledge(message: ClientMessage): void {
+  #acknowledge(message: Pick<ClientMessage, "messageType" | "messageId" | "sequenceNumber">): void {
     const payload = encodeAcknowledge({
       AcknowledgedMessageType: message.messageType,
       AcknowledgedMessageId: message.messageId,

@@ -69,11 +69,14 @@ export class PortSession {
     this.handshakeComplete.catch(() => {});
   }
 
-  /** Handles one in-order sequenced message from the agent. */
-  async onMessage(payloadType: number, payload: Uint8Array): Promise<void> {
+  /**
+   * Handles one in-order sequenced message from the agent; the promise (if any) settles once it
+   * is done with. Not `async`: Output, nearly every message, passes the output's own promise on.
+   */
+  onMessage(payloadType: number, payload: Uint8Array): Promise<void> | void {
     switch (payloadType) {
       case PayloadType.HandshakeRequest:
-        return await this.#onHandshakeRequest(payload);
+        return this.#onHandshakeRequest(payload);
       case PayloadType.HandshakeComplete:
         return this.#onHandshakeComplete(payload);
       case PayloadType.Output:
@@ -81,7 +84,7 @@ export class PortSession {
           this.#deps.logger.debug("Output before HandshakeComplete; writing it anyway");
         }
         this.bytesOut += payload.length;
-        return await this.#deps.output.write(payload);
+        return this.#deps.output.write(payload);
       case PayloadType.Flag:
         return this.#onFlag(payload);
       default:

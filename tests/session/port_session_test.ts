@@ -231,7 +231,9 @@ Deno.test("port session: Output payloads are written in order, before onMessage 
   await handshake(h.port);
   const release = h.holdWrites();
   let first = false;
-  const writing = h.port.onMessage(PayloadType.Output, text("one ")).then(() => first = true);
+  const writing = Promise.resolve(h.port.onMessage(PayloadType.Output, text("one "))).then(() =>
+    first = true
+  );
   for (let i = 0; i < 3; i++) await macrotask();
   assertEquals(first, false, "the data channel must not ack before the write finished");
   release();
