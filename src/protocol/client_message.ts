@@ -102,16 +102,16 @@ export function encodeClientMessage(message: OutgoingMessage): Uint8Array {
   const { payload } = message;
   const frame = allocBytes(Offset.Payload + payload.length);
   frame.set(typeField(message.messageType), Offset.MessageType);
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  view.setUint32(Offset.HeaderLength, HEADER_LENGTH);
-  view.setUint32(Offset.SchemaVersion, SCHEMA_VERSION);
-  setUint64(view, Offset.CreatedDate, message.createdDate);
-  setUint64(view, Offset.SequenceNumber, message.sequenceNumber);
-  view.setBigUint64(Offset.Flags, message.flags);
+  setUint32(frame, Offset.HeaderLength, HEADER_LENGTH);
+  setUint32(frame, Offset.SchemaVersion, SCHEMA_VERSION);
+  setUint64(frame, Offset.CreatedDate, message.createdDate);
+  setUint64(frame, Offset.SequenceNumber, message.sequenceNumber);
+  setUint32(frame, Offset.Flags, Number(message.flags >> 32n));
+  setUint32(frame, Offset.Flags + 4, Number(message.flags & 0xffffffffn));
   writeMessageId(message.messageId, frame, Offset.MessageId);
   sha256Into(payload, frame, Offset.PayloadDigest);
-  view.setUint32(Offset.PayloadType, message.payloadType);
-  view.setUint32(Offset.PayloadLength, payload.length);
+  setUint32(frame, Offset.PayloadType, message.payloadType);
+  setUint32(frame, Offset.PayloadLength, payload.length);
   frame.set(payload, Offset.Payload);
   return frame;
 }
@@ -181,10 +181,18 @@ function decodeMessageType(frame: Uint8Array): string {
   return decoder.decode(frame.subarray(start, end)).trim();
 }
 
+/** Writes a big-endian uint32. */
+function setUint32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value >>> 24;
+  bytes[offset + 1] = value >>> 16;
+  bytes[offset + 2] = value >>> 8;
+  bytes[offset + 3] = value;
+}
+
 /** Writes a non-negative safe integer as a big-endian uint64, without a BigInt. */
-function setUint64(view: DataView, offset: number, value: number): void {
-  view.setUint32(offset, Math.floor(value / 2 ** 32));
-  view.setUint32(offset + 4, value >>> 0);
+function setUint64(bytes: Uint8Array, offset: number, value: number): void {
+  setUint32(bytes, offset, Math.floor(value / 2 ** 32));
+  setUint32(bytes, offset + 4, value >>> 0);
 }
 
 /** Reads a big-endian uint32. */

@@ -84,6 +84,13 @@ export interface ChannelClosedPayload {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** For ASCII, which cannot be invalid UTF-8: a non-fatal decoder is several times faster. */
+const asciiDecoder = new TextDecoder();
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
+}
 
 /** Serializes a JSON payload to UTF-8 bytes. */
 export function encodeJson(value: unknown): Uint8Array {
@@ -96,7 +103,7 @@ export function encodeJson(value: unknown): Uint8Array {
 export function decodeJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(isAscii(bytes) ? asciiDecoder.decode(bytes) : decoder.decode(bytes));
   } catch {
     throw new ProtocolError(`Cannot parse ${what}: not UTF-8 JSON`);
   }
