@@ -23,6 +23,7 @@ import { SsmsshError } from "../errors.ts";
 import { selfArgv } from "./self_command.ts";
 import { Command } from "commander";
 import type { CommandContext } from "./context.ts";
+import { keyDirFor } from "./key_dir.ts";
 
 /** Options of `ssmssh config`. */
 export interface ConfigOptions {
@@ -35,11 +36,6 @@ export interface ConfigOptions {
   pushKey: boolean;
   dryRun: boolean;
   remove: boolean;
-}
-
-/** Where the key store lives for an ssh directory (next to the config it serves). */
-export function keyDirFor(sshDir: string): string {
-  return joinPath(joinPath(sshDir, "ssmssh"), "keys");
 }
 
 /** Runs `ssmssh config`; writes the report to `writeOut`. */

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { fileLogger, type Logger, type LogLevel, stderrLogger, teeLogger } from "../log/logger.ts";
 import { SsmsshError } from "../errors.ts";
-import type { ProxyDeps } from "./proxy_command.ts";
+import type { ProxyDeps } from "./proxy.ts";
 
 /** Process-level dependencies of every command. */
 export interface CliDeps extends Omit<ProxyDeps, "logger"> {

@@ -6,7 +6,7 @@
 
 import { Command } from "commander";
 import type { CommandContext } from "./context.ts";
-import { keyDirFor } from "./config_command.ts";
+import { keyDirFor } from "./key_dir.ts";
 import { defaultSshDir } from "../config/ssh_config_file.ts";
 import { reapExpiredKeys } from "../keys/key_store.ts";
 

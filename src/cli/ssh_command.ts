@@ -14,7 +14,7 @@ import { selfArgv } from "./self_command.ts";
 import { buildProxyCommand } from "../config/proxy_command.ts";
 import { Command } from "commander";
 import type { CommandContext } from "./context.ts";
-import { keyDirFor } from "./config_command.ts";
+import { keyDirFor } from "./key_dir.ts";
 import { defaultSshDir } from "../config/ssh_config_file.ts";
 
 /** Options of `ssmssh ssh`. */
