@@ -24,7 +24,7 @@ import {
 
 const INSTANCE = "i-0123456789abcdef0";
 const MB = 1024 * 1024;
-const SETUP_RUNS = Number(Deno.env.get("BENCH_SETUP_RUNS") ?? 7);
+const SETUP_RUNS = Number(Deno.env.get("BENCH_SETUP_RUNS") ?? 15);
 const TRANSFER_MB = Number(Deno.env.get("BENCH_TRANSFER_MB") ?? 50);
 const PACED_MB = Number(Deno.env.get("BENCH_PACED_MB") ?? 8);
 const TRANSFER_RUNS = Number(Deno.env.get("BENCH_TRANSFER_RUNS") ?? 3);
@@ -262,7 +262,9 @@ ${table}
   websocket and an agent that forwards to a TCP port) and a real OpenSSH sshd. "Direct" is plain
   ssh to that sshd; "via ssmssh" runs \`deno run main.ts proxy\` as the ProxyCommand, exactly as a
   source install would (the compiled binary runs the same code). The emulator's agent runs in the
-  benchmark's own process and uses the same data-channel code, so it shares the two cores.
+  benchmark's own process and uses the same data-channel code, so it shares the two cores; it
+  serves the websocket with its own small server that, like a production endpoint, handles every
+  frame of a socket read at once and writes the frames of one burst together.
 - Setup: ${SETUP_RUNS} runs of \`ssh host true\` per route, alternating routes, median of the time
   until ssh exits (what a user waits for; the proxy may take a few ms more to close).
   The "plain Deno TCP pipe" route is a ProxyCommand that only copies bytes, so the difference
