@@ -125,6 +125,8 @@ export class DataChannel {
   #waiters: Array<() => void> = [];
   /** Sends waiting for room in the window; later sends queue behind them. */
   #blockedSenders = 0;
+  /** See #burstOpen. */
+  #bursting = false;
   #timer: TimerId | undefined;
 
   constructor(options: DataChannelOptions) {
@@ -184,18 +186,29 @@ export class DataChannel {
    */
   async send(payloadType: number, payload: Uint8Array): Promise<void> {
     if (this.sendNow(payloadType, payload)) return;
-    // Once the window is full, wait for room for a burst: resuming at every single ack would
-    // send one frame per websocket write, which costs more than the frame itself.
-    const resumeAt = this.#sendWindow - Math.min(RESUME_BURST, Math.ceil(this.#sendWindow / 4));
     this.#blockedSenders++;
     try {
-      while (this.state === "open" && this.#inFlight > resumeAt) {
+      while (this.state === "open" && !this.#burstOpen()) {
         await new Promise<void>((resolve) => this.#waiters.push(resolve));
       }
     } finally {
       this.#blockedSenders--;
     }
     this.#transmit(payloadType, payload);
+  }
+
+  /**
+   * Whether senders that waited for a full window may go. Resuming at every single ack would
+   * send one frame per websocket write, which costs more than the frame itself; so a burst opens
+   * once RESUME_BURST slots (a quarter of a small window) are free, and stays open, for every
+   * waiting sender in turn, until the window is full again.
+   */
+  #burstOpen(): boolean {
+    const inFlight = this.#inFlight;
+    const burst = Math.min(RESUME_BURST, Math.ceil(this.#sendWindow / 4));
+    if (inFlight <= this.#sendWindow - burst) this.#bursting = true;
+    if (inFlight >= this.#sendWindow) this.#bursting = false;
+    return this.#bursting;
   }
 
   /**

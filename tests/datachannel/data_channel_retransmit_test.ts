@@ -213,6 +213,29 @@ Deno.test("back-pressure: a sender blocked on a full window resumes for a burst,
   h.channel.close();
 });
 
+Deno.test("back-pressure: many senders waiting on a full window all go in the burst, in order", async () => {
+  const h = setup({ sendWindow: 256 });
+  for (let i = 0; i < 256; i++) await h.channel.send(PayloadType.Output, text(String(i)));
+  const sent: number[] = [];
+  const waiting = Array.from(
+    { length: 100 },
+    (_, i) => h.channel.send(PayloadType.Output, text(String(256 + i))).then(() => sent.push(i)),
+  );
+  for (let seq = 0; seq < 64; seq++) await h.feed(ackFor(seq));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(sent.length, 64, "the burst takes 64 waiting senders, not one");
+  for (let seq = 64; seq < 356; seq++) await h.feed(ackFor(seq));
+  await Promise.all(waiting);
+  assertEquals(sent, Array.from({ length: 100 }, (_, i) => i));
+  const order = h.sink.messages.map((m) => Number(new TextDecoder().decode(m.payload)));
+  assertEquals(
+    order.slice(0, 356),
+    Array.from({ length: 356 }, (_, i) => i),
+    "sequence = call order",
+  );
+  h.channel.close();
+});
+
 Deno.test("sendNow: at once while the window has room; false when full or a send waits", async () => {
   const h = setup({ sendWindow: 2 });
   assertEquals(h.channel.sendNow(PayloadType.Output, text("0")), true);
