@@ -8,7 +8,13 @@
 
 import { startEmulator } from "../emulator/server.ts";
 import { findSshd, startSshd } from "../emulator/sshd.ts";
-import { productArgv, randomBytes, runCommand, sha256File } from "../tests/support/product.ts";
+import {
+  newUserSshOptions,
+  productArgv,
+  randomBytes,
+  runCommand,
+  sha256File,
+} from "../tests/support/product.ts";
 
 const INSTANCE = "i-0123456789abcdef0";
 const tty = Deno.stdout.isTerminal();
@@ -61,14 +67,7 @@ try {
     config,
     "-p",
     String(sshd.port),
-    "-o",
-    `UserKnownHostsFile=${scratch}/known_hosts`,
-    "-o",
-    "StrictHostKeyChecking=accept-new",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
+    ...newUserSshOptions(`${scratch}/known_hosts`),
   ];
   step(4, `ssh ${destination}  (plain ssh: no key, no ProxyCommand on the command line)`);
   let started = performance.now();

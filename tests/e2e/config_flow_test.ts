@@ -7,7 +7,15 @@
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
 import { type Sshd, startSshd } from "../../emulator/sshd.ts";
-import { productArgv, type Result, runCommand, sha256File } from "../support/product.ts";
+import {
+  denoDir,
+  newUserSshOptions,
+  productArgv,
+  type Result,
+  runCommand,
+  runSsmssh,
+  sha256File,
+} from "../support/product.ts";
 
 const INSTANCE = "i-0123456789abcdef0";
 const WINDOW_SECONDS = 4;
@@ -41,12 +49,10 @@ async function withWorld(
     instanceConnect: { keysDir: sshd.instanceConnectDir, windowMs: windowSeconds * 1000 },
   });
   try {
-    const denoDir =
-      JSON.parse((await runCommand(Deno.execPath(), ["info", "--json"])).stdout).denoDir;
     const env = {
       ...emulator.env,
       HOME: home,
-      DENO_DIR: denoDir,
+      DENO_DIR: await denoDir(),
       SSMSSH_PUSH_VALIDITY_SECONDS: String(windowSeconds),
     };
     await fn({
@@ -64,8 +70,7 @@ async function withWorld(
 }
 
 function ssmssh(world: World, ...args: string[]): Promise<Result> {
-  const [cmd, ...rest] = productArgv();
-  return runCommand(cmd, [...rest, ...args], world.env);
+  return runSsmssh(world.env, args);
 }
 
 /** Plain ssh with only the patched config: no -i, no ProxyCommand on the command line. */
@@ -75,14 +80,7 @@ function plainSsh(world: World, extra: string[], ...rest: string[]): Promise<Res
     world.config,
     "-p",
     String(world.sshd.port),
-    "-o",
-    `UserKnownHostsFile=${world.knownHosts}`,
-    "-o",
-    "StrictHostKeyChecking=accept-new",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
+    ...newUserSshOptions(world.knownHosts),
     ...extra,
     ...rest,
   ], world.env);
@@ -254,14 +252,7 @@ Deno.test("ssmssh ssh runs the system ssh with the proxy and a pushed key, no co
       "--",
       "-p",
       String(world.sshd.port),
-      "-o",
-      `UserKnownHostsFile=${world.knownHosts}`,
-      "-o",
-      "StrictHostKeyChecking=accept-new",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "LogLevel=ERROR",
+      ...newUserSshOptions(world.knownHosts),
       "echo",
       "via-ssmssh-ssh",
     );

@@ -9,11 +9,12 @@ import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/server.ts";
 import type { EmulatorInstance } from "../../emulator/inventory.ts";
 import {
+  denoDir,
   MAIN_TS,
   NO_ENV_CREDENTIALS,
-  productArgv,
   type Result,
   runCommand,
+  runSsmssh,
 } from "../support/product.ts";
 
 const WEB_1 = "i-0123456789abcdef0";
@@ -48,18 +49,8 @@ async function withWorld(
   }
 }
 
-let cachedDenoDir: string | undefined;
-
-/** Deno's cache dir, kept when a test moves HOME. */
-async function denoDir(): Promise<string> {
-  cachedDenoDir ??= JSON.parse((await runCommand(Deno.execPath(), ["info", "--json"])).stdout)
-    .denoDir;
-  return cachedDenoDir!;
-}
-
 function doctor(env: Record<string, string>, args: string[], entry = MAIN_TS): Promise<Result> {
-  const [cmd, ...rest] = productArgv(entry);
-  return runCommand(cmd, [...rest, "doctor", ...args], env);
+  return runSsmssh(env, ["doctor", ...args], entry);
 }
 
 /** The lines of the text output as "status check detail", and the hint lines apart. */

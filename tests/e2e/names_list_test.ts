@@ -9,8 +9,15 @@
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/server.ts";
 import type { EmulatorInstance } from "../../emulator/inventory.ts";
-import { sshClientArgs, type SshdInfo, startSshd } from "../../emulator/sshd.ts";
-import { MAIN_TS, productArgv, proxyCommand, type Result, runCommand } from "../support/product.ts";
+import { type SshdInfo, startSshd } from "../../emulator/sshd.ts";
+import {
+  denoDir,
+  newUserSshOptions,
+  type Result,
+  runCommand,
+  runSsmssh,
+  sshVia,
+} from "../support/product.ts";
 
 const WEB_1 = "i-0123456789abcdef0";
 const WEB_A = "i-0aaaaaaaaaaaaaaa1";
@@ -66,8 +73,7 @@ async function withWorld(
 }
 
 function ssmssh(env: Record<string, string>, ...args: string[]): Promise<Result> {
-  const [cmd, ...rest] = productArgv();
-  return runCommand(cmd, [...rest, ...args], env);
+  return runSsmssh(env, args);
 }
 
 /** Real ssh to `host` with `ssmssh proxy %h --port %p --no-push-key <proxyArgs>`. */
@@ -78,15 +84,7 @@ function sshTo(
   command: string[],
   proxyArgs: string[] = [],
 ): Promise<Result> {
-  return runCommand("ssh", [
-    "-o",
-    `ProxyCommand=${proxyCommand(MAIN_TS, ["--no-push-key", ...proxyArgs])}`,
-    "-p",
-    String(sshd.port),
-    ...sshClientArgs(sshd, host),
-    host,
-    ...command,
-  ], env);
+  return sshVia(sshd, env, host, command, { proxyArgs: ["--no-push-key", ...proxyArgs] });
 }
 
 /** Exit code, empty stdout, and exactly a cause line and a hint line on stderr. */
@@ -258,12 +256,10 @@ Deno.test("ssmssh config 'web-*', then plain ssh ec2-user@web-1 with a key pushe
       instances: INSTANCES,
       instanceConnect: { keysDir: sshd.instanceConnectDir, windowMs: 10_000 },
     });
-    const denoDir =
-      JSON.parse((await runCommand(Deno.execPath(), ["info", "--json"])).stdout).denoDir;
     const env = {
       ...emulator.env,
       HOME: home,
-      DENO_DIR: denoDir,
+      DENO_DIR: await denoDir(),
       XDG_CACHE_HOME: "",
       SSMSSH_CACHE_DIR: "",
       SSMSSH_PUSH_VALIDITY_SECONDS: "10",
@@ -275,14 +271,7 @@ Deno.test("ssmssh config 'web-*', then plain ssh ec2-user@web-1 with a key pushe
       `${home}/.ssh/config`,
       "-p",
       String(sshd.port),
-      "-o",
-      `UserKnownHostsFile=${home}/known_hosts`,
-      "-o",
-      "StrictHostKeyChecking=accept-new",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "LogLevel=ERROR",
+      ...newUserSshOptions(`${home}/known_hosts`),
       "ec2-user@web-1",
       "echo ok; id -un",
     ], env);

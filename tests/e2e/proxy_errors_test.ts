@@ -5,19 +5,19 @@
 
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { startEmulator } from "../../emulator/server.ts";
-import { NO_ENV_CREDENTIALS, productArgv, type Result, runCommand } from "../support/product.ts";
+import {
+  denoDir,
+  NO_ENV_CREDENTIALS,
+  productArgv,
+  type Result,
+  runCommand,
+  runSsmssh,
+} from "../support/product.ts";
 
 const INSTANCE = "i-0123456789abcdef0";
 
 function proxy(args: string[], env: Record<string, string>): Promise<Result> {
-  const [cmd, ...rest] = productArgv();
-  return runCommand(cmd, [...rest, "proxy", "--no-push-key", ...args], env);
-}
-
-/** Deno's cache dir, kept when a test moves HOME. */
-async function denoDir(): Promise<string> {
-  const info = await runCommand(Deno.execPath(), ["info", "--json"]);
-  return JSON.parse(info.stdout).denoDir;
+  return runSsmssh(env, ["proxy", "--no-push-key", ...args]);
 }
 
 /** Asserts the failure shape: exit code, empty stdout, exactly a cause line and a hint line. */

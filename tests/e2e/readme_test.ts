@@ -9,7 +9,13 @@
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { startEmulator } from "../../emulator/server.ts";
 import { startSshd } from "../../emulator/sshd.ts";
-import { productArgv, runCommand, shellQuote } from "../support/product.ts";
+import {
+  denoDir,
+  newUserSshOptions,
+  productArgv,
+  runCommand,
+  shellQuote,
+} from "../support/product.ts";
 
 const README = new URL("../../README.md", import.meta.url).pathname;
 
@@ -44,17 +50,14 @@ Deno.test("every ssmssh, ssh and scp command in the README works as written", as
     };
     await shim("ssmssh", `exec ${productArgv().map(shellQuote).join(" ")} "$@"`);
     const config = `cfg="$HOME/.ssh/config"; [ -f "$cfg" ] || cfg=/dev/null`;
-    const openssh = `-F "$cfg" -o UserKnownHostsFile="$HOME/known_hosts" ` +
-      `-o StrictHostKeyChecking=accept-new -o BatchMode=yes -o LogLevel=ERROR`;
+    const openssh = `-F "$cfg" ${newUserSshOptions('"$HOME/known_hosts"').join(" ")}`;
     await shim("ssh", `${config}\nexec /usr/bin/ssh ${openssh} "$@"`);
     await shim("scp", `${config}\nexec /usr/bin/scp ${openssh} "$@"`);
     await Deno.writeTextFile(`${home}/build.tar.gz`, "release\n");
-    const denoDir =
-      JSON.parse((await runCommand(Deno.execPath(), ["info", "--json"])).stdout).denoDir;
     const env = {
       ...emulator.env,
       HOME: home,
-      DENO_DIR: denoDir,
+      DENO_DIR: await denoDir(),
       PATH: `${bin}:${Deno.env.get("PATH")}`,
       SSMSSH_CACHE_DIR: `${home}/cache`,
     };

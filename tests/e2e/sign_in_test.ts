@@ -9,6 +9,7 @@ import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts
 import { startEmulator } from "../../emulator/server.ts";
 import { sshClientArgs, startSshd } from "../../emulator/sshd.ts";
 import {
+  denoDir,
   NO_ENV_CREDENTIALS,
   productArgv,
   proxyCommand,
@@ -28,10 +29,9 @@ async function signInHome(emulatorUrl: string, config: string) {
   const home = await Deno.makeTempDir({ prefix: "ssmssh-sign-in-" });
   await Deno.mkdir(`${home}/.aws/sso/cache`, { recursive: true });
   await Deno.writeTextFile(`${home}/.aws/config`, config);
-  const info = await runCommand(Deno.execPath(), ["info", "--json"]);
   const env: Record<string, string> = {
     HOME: home,
-    DENO_DIR: JSON.parse(info.stdout).denoDir, // kept when HOME moves
+    DENO_DIR: await denoDir(), // kept when HOME moves
     XDG_CACHE_HOME: "",
     SSMSSH_CACHE_DIR: "", // so the default, ~/.cache/ssmssh/credentials, is used
     AWS_CONFIG_FILE: `${home}/.aws/config`,

@@ -40,6 +40,42 @@ export function proxyCommand(entry = MAIN_TS, extra: string[] = ["--no-push-key"
   return [...productArgv(entry), "proxy", "%h", "--port", "%p", ...extra].map(shellQuote).join(" ");
 }
 
+/** Runs the product (`ssmssh args…`) from `entry` to completion. */
+export function runSsmssh(
+  env: Record<string, string>,
+  args: string[],
+  entry = MAIN_TS,
+): Promise<Result> {
+  const [cmd, ...rest] = productArgv(entry);
+  return runCommand(cmd, [...rest, ...args], env);
+}
+
+let cachedDenoDir: string | undefined;
+
+/** Deno's cache dir, to keep in the environment of a test that moves HOME. */
+export async function denoDir(): Promise<string> {
+  cachedDenoDir ??= JSON.parse((await runCommand(Deno.execPath(), ["info", "--json"])).stdout)
+    .denoDir;
+  return cachedDenoDir!;
+}
+
+/**
+ * OpenSSH options for plain `ssh`/`scp` run as a new user would: its own known_hosts, trust on
+ * first use, never a prompt, errors only.
+ */
+export function newUserSshOptions(knownHosts: string): string[] {
+  return [
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=accept-new",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+  ];
+}
+
 /** Output of a finished process. */
 export interface Result {
   code: number;
