@@ -218,20 +218,19 @@ export class AgentSession {
   async #pumpFromTarget(conn: Deno.TcpConn): Promise<void> {
     // Read in large blocks (one read per 64 KiB, not per KiB), send 1 KiB chunks like the agent.
     const buffer = new Uint8Array(64 * STREAM_DATA_PAYLOAD_SIZE);
-    const paceMs = this.#options.faults.paceMsPerChunk ?? 0;
-    const pacer = new Pacer(paceMs);
+    const pacer = new Pacer(this.#options.faults.paceMsPerChunk ?? 0);
     try {
       while (this.state === "forwarding") {
         const n = await conn.read(buffer);
         if (n === null) break;
-        if (paceMs === 0) {
-          await this.#sendChunks(buffer.subarray(0, n));
-          continue;
-        }
         for (let offset = 0; offset < n; offset += STREAM_DATA_PAYLOAD_SIZE) {
-          const chunk = buffer.slice(offset, Math.min(n, offset + STREAM_DATA_PAYLOAD_SIZE));
-          await this.channel.send(PayloadType.Output, chunk);
-          await pacer.paced();
+          const chunk = buffer.subarray(offset, Math.min(n, offset + STREAM_DATA_PAYLOAD_SIZE));
+          // At once while the window has room, so the chunks of one read leave in one socket
+          // write; a send that must wait keeps a copy, as the next read reuses the buffer.
+          if (!this.channel.sendNow(PayloadType.Output, chunk)) {
+            await this.channel.send(PayloadType.Output, chunk.slice());
+          }
+          if (pacer.msPerChunk > 0) await pacer.paced();
         }
       }
       await this.channel.drain(2000);
@@ -239,19 +238,5 @@ export class AgentSession {
       // The session ended while reading.
     }
     this.terminate();
-  }
-
-  /**
-   * Sends the 1 KiB chunks of one read in one synchronous burst, so their frames leave in one
-   * socket write (awaiting each send would let the socket write them one by one). While the send
-   * window is full, the sends wait in call order, so sequence numbers follow the stream.
-   */
-  async #sendChunks(bytes: Uint8Array): Promise<void> {
-    const sends: Promise<void>[] = [];
-    for (let offset = 0; offset < bytes.length; offset += STREAM_DATA_PAYLOAD_SIZE) {
-      const chunk = bytes.slice(offset, Math.min(bytes.length, offset + STREAM_DATA_PAYLOAD_SIZE));
-      sends.push(this.channel.send(PayloadType.Output, chunk));
-    }
-    await Promise.all(sends);
   }
 }
