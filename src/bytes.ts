@@ -23,6 +23,13 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Whether `a` and `b` hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Writes every byte of `bytes`, calling `writer.write` until all are taken. */
 export async function writeAll(
   writer: { write(p: Uint8Array): Promise<number> },

@@ -190,6 +190,7 @@ function causeChain(error: unknown): string {
   return parts.join(": ");
 }
 
-function firstLine(text: string): string {
+/** The first line of a service or SDK message, trimmed and capped for a one-line error. */
+export function firstLine(text: string): string {
   return text.split("\n")[0].trim().slice(0, 300);
 }

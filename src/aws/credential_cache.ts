@@ -16,6 +16,7 @@
 
 import { atomicWriteFile, joinPath } from "../config/ssh_config_file.ts";
 import type { Logger } from "../log/logger.ts";
+import { ensurePrivateDir, withFileLock } from "../private_files.ts";
 
 /** Credentials as the SDK represents them; the cache needs the temporary kind. */
 export interface TemporaryCredentials {
@@ -91,7 +92,9 @@ export async function cachedCredentials(
     logger?.debug(`credentials from cache ${path}, valid until ${hit.expiration?.toISOString()}`);
     return hit;
   }
-  return await withLock(path, logger, async () => {
+  const unlocked = (error: Error) =>
+    logger?.debug(`cannot lock ${path} (${error.message}); continuing without`);
+  return await withFileLock(path, async () => {
     // Another run may have signed in while this one waited for the lock.
     const again = await readCachedCredentials(path, now());
     if (again) {
@@ -107,7 +110,7 @@ export async function cachedCredentials(
       );
     }
     return fresh;
-  });
+  }, unlocked);
 }
 
 /** Reads `path`; undefined when missing, damaged, or valid for less than the reuse margin. */
@@ -165,33 +168,4 @@ function isTemporary(
   c: TemporaryCredentials,
 ): c is TemporaryCredentials & { sessionToken: string; expiration: Date } {
   return !!c.sessionToken && c.expiration instanceof Date && !isNaN(c.expiration.getTime());
-}
-
-async function ensurePrivateDir(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  if (Deno.build.os === "windows") return;
-  const info = await Deno.stat(dir);
-  if (!info.isDirectory) throw new Error("not a directory");
-  if ((info.mode ?? 0) & 0o077) await Deno.chmod(dir, 0o700);
-}
-
-async function withLock<T>(
-  path: string,
-  logger: Logger | undefined,
-  fn: () => Promise<T>,
-): Promise<T> {
-  let lock: Deno.FsFile;
-  try {
-    lock = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
-  } catch (error) {
-    logger?.debug(`cannot lock ${path} (${(error as Error).message}); continuing without`);
-    return await fn();
-  }
-  using _ = lock;
-  await lock.lock(true);
-  try {
-    return await fn();
-  } finally {
-    await lock.unlock().catch(() => {});
-  }
 }

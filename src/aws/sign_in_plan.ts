@@ -15,6 +15,7 @@
 import { parseKnownFiles } from "@smithy/core/config";
 import type { AwsOptions } from "./aws_context.ts";
 import { SsmsshError } from "../errors.ts";
+import { firstLine } from "./aws_errors.ts";
 
 /** How a profile gets its credentials. */
 export type ProfileKind =
@@ -205,7 +206,3 @@ export function toSignInError(error: unknown, plan: SignInPlan, details: string[
 
 const NETWORK =
   /ECONNREFUSED|ENOTFOUND|ECONNRESET|EAI_AGAIN|getaddrinfo|fetch failed|connection refused|dns error|timed out/i;
-
-function firstLine(text: string): string {
-  return text.split("\n")[0].trim().slice(0, 300);
-}

@@ -34,7 +34,7 @@ import {
   unifiedDiff,
 } from "./ssh_config_plan.ts";
 import { isWindowsAbsolutePath } from "./proxy_command.ts";
-import { writeAll } from "../bytes.ts";
+import { bytesEqual, writeAll } from "../bytes.ts";
 
 /** Name of the ssmssh-owned file inside the ssh directory. */
 export const OWNED_FILE_NAME = "ssmssh.config";
@@ -321,10 +321,6 @@ export async function applyPlan(
 
 function modeDiffers(stat: Deno.FileInfo, mode: number): boolean {
   return !isWindows() && stat.mode != null && (stat.mode & 0o7777) !== mode;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Outcome of {@link installSshConfig} or {@link removeSshConfig}. */

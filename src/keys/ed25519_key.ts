@@ -11,6 +11,7 @@ import {
   encodeUint32,
   SshReader,
 } from "./ssh_wire.ts";
+import { bytesEqual } from "../bytes.ts";
 
 /** A freshly generated key pair, ready to write to disk or push with EC2 Instance Connect. */
 export interface SshKeyPair {
@@ -58,10 +59,6 @@ const PKCS8_ED25519_PREFIX = new Uint8Array([
 
 function assertLength(name: string, bytes: Uint8Array, length: number): void {
   if (bytes.length !== length) throw new RangeError(`${name} must be ${length} bytes`);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function publicKeyBlob(publicKey: Uint8Array): Uint8Array {

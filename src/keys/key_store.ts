@@ -25,6 +25,7 @@ import {
 } from "./ed25519_key.ts";
 import { atomicWriteFile, joinPath } from "../config/ssh_config_file.ts";
 import { SsmsshError } from "../errors.ts";
+import { ensurePrivateDir, NotADirectoryError, withFileLock } from "../private_files.ts";
 
 /** How long EC2 Instance Connect accepts a pushed key. */
 export const PUSH_VALIDITY_MS = 60_000;
@@ -75,9 +76,9 @@ export function keyFileName(user: string, target: string): string {
 export async function prepareKey(options: PrepareKeyOptions): Promise<PreparedKey> {
   const now = options.now ?? Date.now;
   const validityMs = options.validityMs ?? PUSH_VALIDITY_MS;
-  await ensurePrivateDir(options.dir);
+  await ensureKeyDir(options.dir);
   const path = joinPath(options.dir, keyFileName(options.user, options.target));
-  return await withLock(path, async () => {
+  return await withFileLock(path, async () => {
     const existing = await readKey(path);
     if (existing) {
       if (
@@ -135,7 +136,7 @@ export async function reapExpiredKeys(
   for (const entry of entries) {
     if (!entry.isFile || !entry.name.endsWith(".json")) continue;
     const path = joinPath(dir, entry.name.slice(0, -".json".length));
-    const gone = await withLock(path, async () => {
+    const gone = await withFileLock(path, async () => {
       const meta = await readMeta(path);
       if (meta && now() < meta.pushedAt + meta.validityMs) return false;
       await removeIfExists(path);
@@ -184,27 +185,13 @@ async function writeMeta(path: string, meta: KeyMeta): Promise<void> {
   });
 }
 
-async function ensurePrivateDir(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  if (Deno.build.os === "windows") return;
-  const info = await Deno.stat(dir);
-  if (!info.isDirectory) {
-    throw new SsmsshError(
-      "config",
-      `${dir} is not a directory`,
-      "Remove it or pass another --key-dir",
-    );
-  }
-  if ((info.mode ?? 0) & 0o077) await Deno.chmod(dir, 0o700);
-}
-
-async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  using lock = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
-  await lock.lock(true);
+/** The key directory, 0700; a file in its place is a config error the user can fix. */
+async function ensureKeyDir(dir: string): Promise<void> {
   try {
-    return await fn();
-  } finally {
-    await lock.unlock();
+    await ensurePrivateDir(dir);
+  } catch (error) {
+    if (!(error instanceof NotADirectoryError)) throw error;
+    throw new SsmsshError("config", error.message, "Remove it or pass another --key-dir");
   }
 }
 

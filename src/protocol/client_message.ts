@@ -16,7 +16,7 @@
 import { readMessageId, writeMessageId } from "./message_id.ts";
 import { MessageType } from "./message_type.ts";
 import { sha256Into } from "./sha256.ts";
-import { allocBytes } from "../bytes.ts";
+import { allocBytes, bytesEqual } from "../bytes.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
 /** Byte offsets of the header fields. */
@@ -217,10 +217,6 @@ function getFlags(frame: Uint8Array): bigint {
 }
 
 const SMALL_FLAGS = [0n, 1n, 2n, 3n];
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && bytesEqualAt(a, 0, b);
-}
 
 /** Whether `a` holds all of `b` at `offset`. */
 function bytesEqualAt(a: Uint8Array, offset: number, b: Uint8Array): boolean {

@@ -133,3 +133,21 @@ Deno.test("user names that are not OS user names are refused", () => {
     assert(threw, bad);
   }
 });
+
+Deno.test("a file where the key directory should be is a config error naming it", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(`${dir}/keys`, "not a directory");
+    const { pushes, push } = recorder();
+    const error = await assertRejects(
+      () => prepareKey({ dir: `${dir}/keys`, user: "ec2-user", target: TARGET, push }),
+      SsmsshError,
+      `${dir}/keys is not a directory`,
+    );
+    assertEquals([error.kind, error.hint, pushes.length], [
+      "config",
+      "Remove it or pass another --key-dir",
+      0,
+    ]);
+  });
+});
